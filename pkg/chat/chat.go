@@ -1,0 +1,273 @@
+// Package chat turns the message lists found in agent traces into one
+// normalised form, and defines the prompt text that is tokenized.
+//
+// A normalised message has a role and a content that is either a string or
+// null. The content is made of pieces of text: it is the pieces joined with
+// "\n", or null when the message has none. The prompt text of a call is the
+// non-null contents joined with "\n", in order (PromptText). This is exactly
+// the text the reference converters hand to the tokenizer, for every message
+// shape they handle correctly.
+//
+// The pieces, per input format:
+//
+//   - NAT (FromNAT): a message object gives one piece if its content is a
+//     non-empty string (an empty string gives none); a bare string message is
+//     one piece even when empty; a content list gives pieces as in telemetry.
+//   - Telemetry (FromOpenAI): a string content is one piece even when empty;
+//     a null content gives none; a content list gives one piece per part that
+//     is a string, or an object with a non-empty "text".
+//
+// Parts that carry no text (images, audio) give no piece and are counted in
+// Stats.NonText.
+package chat
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bytedance/sonic"
+
+	"agenttrace/pkg/record"
+)
+
+// Message is one normalised chat message. Content is nil when the message
+// has no text piece.
+type Message struct {
+	Role    string  `json:"role"`
+	Content *string `json:"content"`
+}
+
+// Stats counts what normalisation passed over.
+type Stats struct {
+	NonText int // content parts or messages without text (images, unknown shapes)
+}
+
+// PromptText returns the prompt text of msgs: the non-null contents joined
+// with "\n".
+func PromptText(msgs []Message) string {
+	n := 0
+	for _, m := range msgs {
+		if m.Content != nil {
+			n += len(*m.Content) + 1
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	first := true
+	for _, m := range msgs {
+		if m.Content == nil {
+			continue
+		}
+		if !first {
+			b.WriteByte('\n')
+		}
+		first = false
+		b.WriteString(*m.Content)
+	}
+	return b.String()
+}
+
+// langChainRoles maps LangChain message types to chat roles.
+var langChainRoles = map[string]string{
+	"human":     "user",
+	"ai":        "assistant",
+	"system":    "system",
+	"tool":      "tool",
+	"function":  "function",
+	"chat":      "user",
+	"developer": "developer",
+	// Class names, as in LangChain's serialised "constructor" form.
+	"HumanMessage":    "user",
+	"AIMessage":       "assistant",
+	"SystemMessage":   "system",
+	"ToolMessage":     "tool",
+	"FunctionMessage": "function",
+	"ChatMessage":     "user",
+}
+
+// FromNAT normalises the chat_inputs of a NAT LLM_START step, as decoded from
+// JSON (nil, bool, float64, string, []any, map[string]any). It accepts the
+// shapes NAT's framework integrations write: OpenAI {"role","content"},
+// LangChain dumps {"type","content"} and their serialised constructor form,
+// plain strings, Strands {"role","text"} and {"role","content":[{"text"}]},
+// and Semantic Kernel's {"messages":[{"role","items":[{"text"}]}]}.
+func FromNAT(chatInputs any, st *Stats) []Message {
+	list, ok := chatInputs.([]any)
+	if !ok {
+		if chatInputs == nil {
+			return nil
+		}
+		list = []any{chatInputs} // a single message or string
+	}
+	var out []Message
+	for _, m := range list {
+		out = appendNAT(out, m, st)
+	}
+	return out
+}
+
+func appendNAT(out []Message, m any, st *Stats) []Message {
+	switch m := m.(type) {
+	case string:
+		return append(out, Message{Role: "user", Content: &m})
+	case map[string]any:
+		// Semantic Kernel: a chat history object wrapping the messages.
+		if inner, ok := m["messages"].([]any); ok && m["content"] == nil && m["role"] == nil {
+			for _, x := range inner {
+				out = appendNAT(out, x, st)
+			}
+			return out
+		}
+		// LangChain serialised form: {"lc":1,"type":"constructor","id":[...,"HumanMessage"],"kwargs":{...}}
+		if kw, ok := m["kwargs"].(map[string]any); ok && m["type"] == "constructor" {
+			role := ""
+			if id, ok := m["id"].([]any); ok && len(id) > 0 {
+				if cls, ok := id[len(id)-1].(string); ok {
+					role = langChainRoles[cls]
+				}
+			}
+			return append(out, Message{Role: role, Content: natContent(kw, st)})
+		}
+		return append(out, Message{Role: roleOf(m), Content: natContent(m, st)})
+	default:
+		st.NonText++
+		return out
+	}
+}
+
+// natContent returns the content of a NAT message object.
+func natContent(m map[string]any, st *Stats) *string {
+	c, has := m["content"]
+	if !has || c == nil {
+		if t, ok := m["text"].(string); ok && t != "" { // Strands system message
+			return &t
+		}
+		if items, ok := m["items"].([]any); ok { // Semantic Kernel
+			return parts(items, st)
+		}
+		return nil
+	}
+	switch c := c.(type) {
+	case string:
+		if c == "" {
+			return nil
+		}
+		return &c
+	case []any:
+		return parts(c, st)
+	case json.Number: // decoded with UseNumber: the number as written
+		s := c.String()
+		return &s
+	case float64:
+		s := strconv.FormatFloat(c, 'f', -1, 64)
+		return &s
+	case bool:
+		s := "False"
+		if c {
+			s = "True"
+		}
+		return &s
+	default:
+		st.NonText++
+		return nil
+	}
+}
+
+// FromOpenAI normalises an OpenAI-style messages list, as decoded from JSON.
+// Entries that are not objects are skipped, as the reference does.
+func FromOpenAI(messages any, st *Stats) []Message {
+	list, _ := messages.([]any)
+	out := make([]Message, 0, len(list))
+	for _, m := range list {
+		obj, ok := m.(map[string]any)
+		if !ok {
+			st.NonText++
+			continue
+		}
+		var content *string
+		switch c := obj["content"].(type) {
+		case string:
+			content = &c
+		case []any:
+			content = parts(c, st)
+		case nil:
+		default:
+			st.NonText++
+		}
+		out = append(out, Message{Role: roleOf(obj), Content: content})
+	}
+	return out
+}
+
+// roleOf returns a message object's role: "role" when it is a string, else
+// the LangChain "type" mapped to a role.
+func roleOf(m map[string]any) string {
+	if r, ok := m["role"].(string); ok {
+		return r
+	}
+	if t, ok := m["type"].(string); ok {
+		if r, ok := langChainRoles[t]; ok {
+			return r
+		}
+		return t
+	}
+	return ""
+}
+
+// parts joins the text pieces of a content list: strings, and objects with a
+// non-empty "text". It returns nil when there is no piece.
+func parts(list []any, st *Stats) *string {
+	var pieces []string
+	for _, p := range list {
+		switch p := p.(type) {
+		case string:
+			pieces = append(pieces, p)
+		case map[string]any:
+			if t, ok := p["text"].(string); ok && t != "" {
+				pieces = append(pieces, t)
+			} else {
+				st.NonText++
+			}
+		default:
+			st.NonText++
+		}
+	}
+	if len(pieces) == 0 {
+		return nil
+	}
+	s := strings.Join(pieces, "\n")
+	return &s
+}
+
+// AppendJSON appends msgs as a compact JSON array of {"role","content"}
+// objects.
+func AppendJSON(dst []byte, msgs []Message) []byte {
+	dst = append(dst, '[')
+	for i, m := range msgs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"role":`...)
+		dst = record.AppendString(dst, m.Role)
+		dst = append(dst, `,"content":`...)
+		if m.Content == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = record.AppendString(dst, *m.Content)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+// Decode parses the raw JSON "messages" field of a record, as AppendJSON
+// writes it.
+func Decode(raw []byte) ([]Message, error) {
+	var msgs []Message
+	if err := sonic.Unmarshal(raw, &msgs); err != nil {
+		return nil, fmt.Errorf("field \"messages\": want a list of {\"role\",\"content\"} objects: %v", err)
+	}
+	return msgs, nil
+}

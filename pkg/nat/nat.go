@@ -1,0 +1,202 @@
+// Package nat reads NVIDIA NeMo Agent Toolkit profiler traces
+// (all_requests_profiler_traces.json): a JSON array of requests, each with
+// its intermediate_steps. It pairs every LLM_START with its LLM_END by UUID
+// and returns the LLM calls of a request in the order the reference
+// converter replays them.
+package nat
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/bytedance/sonic"
+
+	"agenttrace/pkg/chat"
+)
+
+// decoder copies strings out of the input buffer (which the scanner reuses)
+// and keeps numbers exact.
+var decoder = sonic.Config{CopyString: true, UseNumber: true}.Froze()
+
+// Request is the part of one NAT request that the toolkit uses.
+type Request struct {
+	// Number is request_number as Python's str() writes it ("0" when absent).
+	Number string
+	// Calls are the paired LLM calls, ordered by their LLM_END
+	// event_timestamp (stable; a missing timestamp counts as 0).
+	Calls []Call
+	// UnmatchedEnds counts LLM_END steps whose UUID has no LLM_START;
+	// UnmatchedStarts counts LLM_START steps that no LLM_END refers to.
+	UnmatchedEnds, UnmatchedStarts int
+	// NonText counts message parts that carry no text (images, unknown shapes).
+	NonText int
+}
+
+// Call is one LLM call: an LLM_START paired with its LLM_END.
+type Call struct {
+	UUID     string
+	Model    string         // LLM_START payload.name
+	Function string         // LLM_START function_ancestry.function_name, "" when absent
+	Messages []chat.Message // LLM_START metadata.chat_inputs, normalised
+
+	// Token usage as the LLM_END reports it; Has* is false when absent.
+	CompletionTokens, PromptTokens       int64
+	HasCompletionTokens, HasPromptTokens bool
+
+	// event_timestamp of the LLM_START and LLM_END steps, in seconds since
+	// the epoch; NaN when absent.
+	StartTime, EndTime float64
+}
+
+type step struct {
+	Payload  payload `json:"payload"`
+	Ancestry *struct {
+		FunctionName any `json:"function_name"`
+	} `json:"function_ancestry"`
+}
+
+type payload struct {
+	EventType      any `json:"event_type"`
+	EventTimestamp any `json:"event_timestamp"`
+	Name           any `json:"name"`
+	UUID           any `json:"UUID"`
+	Metadata       *struct {
+		ChatInputs any `json:"chat_inputs"`
+	} `json:"metadata"`
+	UsageInfo *struct {
+		TokenUsage *struct {
+			PromptTokens     any `json:"prompt_tokens"`
+			CompletionTokens any `json:"completion_tokens"`
+		} `json:"token_usage"`
+	} `json:"usage_info"`
+}
+
+type request struct {
+	RequestNumber any    `json:"request_number"`
+	Steps         []step `json:"intermediate_steps"`
+}
+
+// Decode decodes one element of the top-level array (as ArrayScanner
+// returns it) and extracts its LLM calls.
+func Decode(elem []byte) (*Request, error) {
+	var raw request
+	if err := decoder.Unmarshal(elem, &raw); err != nil {
+		return nil, fmt.Errorf("not a valid NAT request: %v", err)
+	}
+	req := &Request{Number: pyStr(raw.RequestNumber)}
+	if raw.RequestNumber == nil {
+		req.Number = "0"
+	}
+	var st chat.Stats
+	starts := make(map[string]*step)
+	used := make(map[string]bool)
+	for i := range raw.Steps {
+		p := &raw.Steps[i].Payload
+		if p.EventType == "LLM_START" {
+			if id := pyStr(p.UUID); id != "" {
+				starts[id] = &raw.Steps[i] // a repeated UUID: the last START wins, as in the reference
+			}
+		}
+	}
+	for i := range raw.Steps {
+		p := &raw.Steps[i].Payload
+		if p.EventType != "LLM_END" {
+			continue
+		}
+		id := pyStr(p.UUID)
+		s, ok := starts[id]
+		if id == "" || !ok {
+			req.UnmatchedEnds++
+			continue
+		}
+		used[id] = true
+		c := Call{
+			UUID:      id,
+			Model:     pyStr(s.Payload.Name),
+			StartTime: number(s.Payload.EventTimestamp),
+			EndTime:   number(p.EventTimestamp),
+		}
+		if s.Payload.Name == nil {
+			c.Model = "unknown"
+		}
+		if s.Ancestry != nil {
+			c.Function = pyStr(s.Ancestry.FunctionName)
+		}
+		if s.Payload.Metadata != nil {
+			c.Messages = chat.FromNAT(s.Payload.Metadata.ChatInputs, &st)
+		}
+		if u := p.UsageInfo; u != nil && u.TokenUsage != nil {
+			var err error
+			if c.CompletionTokens, c.HasCompletionTokens, err = count(u.TokenUsage.CompletionTokens); err != nil {
+				return nil, fmt.Errorf("LLM_END %s: completion_tokens: %v", id, err)
+			}
+			if c.PromptTokens, c.HasPromptTokens, err = count(u.TokenUsage.PromptTokens); err != nil {
+				return nil, fmt.Errorf("LLM_END %s: prompt_tokens: %v", id, err)
+			}
+		}
+		req.Calls = append(req.Calls, c)
+	}
+	req.UnmatchedStarts = len(starts) - len(used)
+	req.NonText = st.NonText
+	slices.SortStableFunc(req.Calls, func(a, b Call) int {
+		return cmp.Compare(sortTime(a.EndTime), sortTime(b.EndTime))
+	})
+	return req, nil
+}
+
+// sortTime is the reference's sort key: event_timestamp, or 0 when absent.
+func sortTime(t float64) float64 {
+	if math.IsNaN(t) {
+		return 0
+	}
+	return t
+}
+
+// pyStr renders a scalar as Python's str() does for the types JSON gives,
+// and "" for null, objects and arrays.
+func pyStr(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
+	}
+	return ""
+}
+
+// number returns v as a float64, or NaN when it is not a number.
+func number(v any) float64 {
+	if n, ok := v.(json.Number); ok {
+		if f, err := n.Float64(); err == nil {
+			return f
+		}
+	}
+	return math.NaN()
+}
+
+// count returns a token count: absent and null give ok=false; a number must
+// be a whole number that is not negative.
+func count(v any) (n int64, ok bool, err error) {
+	switch v := v.(type) {
+	case nil:
+		return 0, false, nil
+	case json.Number:
+		if i, err := strconv.ParseInt(v.String(), 10, 64); err == nil && i >= 0 {
+			return i, true, nil
+		}
+		if f, err := v.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f < 1<<63 {
+			return int64(f), true, nil
+		}
+		return 0, false, fmt.Errorf("want a whole number of tokens, got %s", v)
+	}
+	return 0, false, fmt.Errorf("want a number, got %T", v)
+}

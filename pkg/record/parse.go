@@ -1,0 +1,273 @@
+package record
+
+import (
+	"fmt"
+)
+
+// SyntaxError is a JSON syntax error at a byte offset of the line.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset+1, e.Msg)
+}
+
+// Parse parses one JSON object into r, replacing its fields. The values in r
+// are slices of line: they stay valid as long as line does. Parse checks that
+// the whole line is valid JSON. A key that occurs twice keeps its first
+// position and its last value, as jq does.
+func Parse(line []byte, r *Record) error {
+	r.Reset()
+	i := skipSpace(line, 0)
+	if i >= len(line) {
+		return &SyntaxError{i, "empty line"}
+	}
+	if line[i] != '{' {
+		end, err := skipValue(line, i)
+		if err != nil {
+			return err
+		}
+		if j := skipSpace(line, end); j < len(line) {
+			return &SyntaxError{j, "extra data after the value"}
+		}
+		return ErrNotObject
+	}
+	i = skipSpace(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		return trailing(line, i+1)
+	}
+	for {
+		if i >= len(line) || line[i] != '"' {
+			return &SyntaxError{i, "want a string key"}
+		}
+		kend, err := skipString(line, i)
+		if err != nil {
+			return err
+		}
+		key, err := DecodeString(line[i:kend])
+		if err != nil {
+			return &SyntaxError{i, err.Error()}
+		}
+		i = skipSpace(line, kend)
+		if i >= len(line) || line[i] != ':' {
+			return &SyntaxError{i, "want ':' after a key"}
+		}
+		i = skipSpace(line, i+1)
+		vend, err := skipValue(line, i)
+		if err != nil {
+			return err
+		}
+		r.Set(key, line[i:vend])
+		i = skipSpace(line, vend)
+		if i >= len(line) {
+			return &SyntaxError{i, "unexpected end of line inside an object"}
+		}
+		switch line[i] {
+		case ',':
+			i = skipSpace(line, i+1)
+		case '}':
+			return trailing(line, i+1)
+		default:
+			return &SyntaxError{i, "want ',' or '}'"}
+		}
+	}
+}
+
+func trailing(line []byte, i int) error {
+	if j := skipSpace(line, i); j < len(line) {
+		return &SyntaxError{j, "extra data after the object"}
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the offset just past the JSON string that starts at
+// b[i] == '"'.
+func skipString(b []byte, i int) (int, error) {
+	start := i
+	i++
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, nil
+		case c == '\\':
+			if i+1 >= len(b) {
+				return 0, &SyntaxError{i, "unterminated string"}
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+					return 0, &SyntaxError{i, `bad \u escape`}
+				}
+				i += 6
+			default:
+				return 0, &SyntaxError{i, "bad escape in string"}
+			}
+		case c < 0x20:
+			return 0, &SyntaxError{i, "control character in string"}
+		default:
+			i++
+		}
+	}
+	return 0, &SyntaxError{start, "unterminated string"}
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// skipNumber returns the offset just past the JSON number at b[i].
+func skipNumber(b []byte, i int) (int, error) {
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, &SyntaxError{start, "bad number"}
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, &SyntaxError{start, "bad number"}
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, &SyntaxError{start, "bad number"}
+		}
+	}
+	return i, nil
+}
+
+func skipLiteral(b []byte, i int, lit string) (int, error) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return 0, &SyntaxError{i, "invalid value"}
+	}
+	return i + len(lit), nil
+}
+
+// skipValue returns the offset just past the JSON value that starts at b[i].
+// It is iterative, so deep nesting costs memory, not stack.
+func skipValue(b []byte, i int) (int, error) {
+	var stack []byte // '{' or '['
+	for {
+		// A value starts here.
+		if i >= len(b) {
+			return 0, &SyntaxError{i, "unexpected end of line, want a value"}
+		}
+		var err error
+		switch c := b[i]; {
+		case c == '{' || c == '[':
+			stack = append(stack, c)
+			i = skipSpace(b, i+1)
+			if i < len(b) && (c == '{' && b[i] == '}' || c == '[' && b[i] == ']') {
+				stack = stack[:len(stack)-1]
+				i++
+				break
+			}
+			if c == '{' {
+				if i, err = objectKey(b, i); err != nil {
+					return 0, err
+				}
+			}
+			continue
+		case c == '"':
+			i, err = skipString(b, i)
+		case c == '-' || '0' <= c && c <= '9':
+			i, err = skipNumber(b, i)
+		case c == 't':
+			i, err = skipLiteral(b, i, "true")
+		case c == 'f':
+			i, err = skipLiteral(b, i, "false")
+		case c == 'n':
+			i, err = skipLiteral(b, i, "null")
+		default:
+			return 0, &SyntaxError{i, "invalid value"}
+		}
+		if err != nil {
+			return 0, err
+		}
+		// After a value: close containers or move to the next element.
+		for {
+			if len(stack) == 0 {
+				return i, nil
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) {
+				return 0, &SyntaxError{i, "unexpected end of line inside a value"}
+			}
+			top := stack[len(stack)-1]
+			if b[i] == ',' {
+				i = skipSpace(b, i+1)
+				if top == '{' {
+					if i, err = objectKey(b, i); err != nil {
+						return 0, err
+					}
+				}
+				break
+			}
+			if top == '{' && b[i] == '}' || top == '[' && b[i] == ']' {
+				stack = stack[:len(stack)-1]
+				i++
+				continue
+			}
+			return 0, &SyntaxError{i, "want ',' or a closing bracket"}
+		}
+	}
+}
+
+// objectKey skips `"key" :` and the space after it.
+func objectKey(b []byte, i int) (int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, &SyntaxError{i, "want a string key"}
+	}
+	i, err := skipString(b, i)
+	if err != nil {
+		return 0, err
+	}
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != ':' {
+		return 0, &SyntaxError{i, "want ':' after a key"}
+	}
+	return skipSpace(b, i+1), nil
+}

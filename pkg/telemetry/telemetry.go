@@ -1,0 +1,178 @@
+// Package telemetry reads the telemetry JSONL that agentic research
+// pipelines write: one event per line, "llm_call" events carrying an
+// OpenAI-style request and response, and "tool_call" events.
+package telemetry
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/bytedance/sonic"
+
+	"agenttrace/pkg/chat"
+)
+
+var decoder = sonic.Config{CopyString: true, UseNumber: true}.Froze()
+
+// Event is one telemetry event, reduced to what the toolkit uses.
+type Event struct {
+	Type      string // event_type
+	SessionID string // session_id; HasSession is false when absent or null
+	HasSession bool
+
+	// Timestamp is the raw timestamp: a string as written, or a number's
+	// JSON text (TimestampIsNumber). HasTimestamp is false when absent.
+	Timestamp         string
+	TimestampIsNumber bool
+	HasTimestamp      bool
+	// StartMs is the timestamp in milliseconds since the epoch; NaN when
+	// absent or not understood.
+	StartMs float64
+
+	Priority    string // latency_priority as given; HasPriority false when absent
+	HasPriority bool
+	LatencyMs   float64 // latency_ms; NaN when absent
+
+	Model    string         // request_payload.model
+	Messages []chat.Message // request_payload.messages, normalised
+	NonText  int            // message parts without text
+
+	CompletionTokens, PromptTokens       int64
+	HasCompletionTokens, HasPromptTokens bool
+}
+
+type rawEvent struct {
+	EventType       any `json:"event_type"`
+	SessionID       any `json:"session_id"`
+	Timestamp       any `json:"timestamp"`
+	LatencyPriority any `json:"latency_priority"`
+	LatencyMs       any `json:"latency_ms"`
+	RequestPayload  any `json:"request_payload"`
+	ResponsePayload any `json:"response_payload"`
+}
+
+// Parse decodes one line. Only llm_call events are decoded in full; for
+// other events only Type is set.
+func Parse(line []byte) (*Event, error) {
+	var raw rawEvent
+	if err := decoder.Unmarshal(line, &raw); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %v", err)
+	}
+	ev := &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
+	switch t := raw.EventType.(type) {
+	case string:
+		ev.Type = t
+	case nil:
+		return nil, fmt.Errorf("no \"event_type\": want a telemetry event such as {\"event_type\":\"llm_call\",...}")
+	default:
+		return nil, fmt.Errorf("\"event_type\" is %s, want a string", kind(t))
+	}
+	if ev.Type != "llm_call" {
+		return ev, nil
+	}
+	switch s := raw.SessionID.(type) {
+	case string:
+		ev.SessionID, ev.HasSession = s, true
+	case json.Number:
+		ev.SessionID, ev.HasSession = s.String(), true
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"session_id\" is %s, want a string", kind(s))
+	}
+	switch ts := raw.Timestamp.(type) {
+	case string:
+		ev.Timestamp, ev.HasTimestamp = ts, true
+		ev.StartMs = ParseTime(ts)
+	case json.Number:
+		ev.Timestamp, ev.HasTimestamp, ev.TimestampIsNumber = ts.String(), true, true
+		if f, err := ts.Float64(); err == nil {
+			ev.StartMs = epochMs(f)
+		}
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"timestamp\" is %s, want a string or a number", kind(ts))
+	}
+	switch p := raw.LatencyPriority.(type) {
+	case string:
+		ev.Priority, ev.HasPriority = p, true
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"latency_priority\" is %s, want a string", kind(p))
+	}
+	switch l := raw.LatencyMs.(type) {
+	case json.Number:
+		f, _ := l.Float64()
+		ev.LatencyMs = f
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"latency_ms\" is %s, want a number", kind(l))
+	}
+	switch rp := raw.RequestPayload.(type) {
+	case map[string]any:
+		var st chat.Stats
+		if m, ok := rp["messages"]; ok && m != nil {
+			if _, ok := m.([]any); !ok {
+				return nil, fmt.Errorf("\"request_payload.messages\" is %s, want a list", kind(m))
+			}
+			ev.Messages = chat.FromOpenAI(m, &st)
+		}
+		ev.NonText = st.NonText
+		if s, ok := rp["model"].(string); ok {
+			ev.Model = s
+		}
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"request_payload\" is %s, want an object", kind(rp))
+	}
+	switch rp := raw.ResponsePayload.(type) {
+	case map[string]any:
+		if u, ok := rp["usage"].(map[string]any); ok {
+			var err error
+			if ev.CompletionTokens, ev.HasCompletionTokens, err = count(u["completion_tokens"]); err != nil {
+				return nil, fmt.Errorf("\"response_payload.usage.completion_tokens\": %v", err)
+			}
+			if ev.PromptTokens, ev.HasPromptTokens, err = count(u["prompt_tokens"]); err != nil {
+				return nil, fmt.Errorf("\"response_payload.usage.prompt_tokens\": %v", err)
+			}
+		}
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"response_payload\" is %s, want an object", kind(rp))
+	}
+	return ev, nil
+}
+
+// kind names the JSON type of a decoded value for error messages.
+func kind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
+}
+
+func count(v any) (n int64, ok bool, err error) {
+	switch v := v.(type) {
+	case nil:
+		return 0, false, nil
+	case json.Number:
+		if i, err := strconv.ParseInt(v.String(), 10, 64); err == nil && i >= 0 {
+			return i, true, nil
+		}
+		if f, err := v.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f < 1<<63 {
+			return int64(f), true, nil
+		}
+		return 0, false, fmt.Errorf("want a whole number of tokens, got %s", v)
+	}
+	return 0, false, fmt.Errorf("want a number, got %s", kind(v))
+}
