@@ -135,16 +135,11 @@ func (cmd *ExtractCmd) run(s Streams) error {
 		}
 		return nil
 	})
-	if err != nil {
-		if errors.Is(err, jsonl.ErrClosedPipe) {
-			return nil
-		}
-		return err
+	// Records written before an error are complete: pass them on, as jq does.
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = writeErr(ferr)
 	}
-	if err := w.Flush(); err != nil {
-		return writeErr(err)
-	}
-	return nil
+	return err
 }
 
 // sniff tells the format of an input from its first non-blank byte: '[' is
@@ -170,7 +165,7 @@ func sniff(br *bufio.Reader) (string, error) {
 		case '{':
 			return "telemetry", nil
 		}
-		return "", fmt.Errorf("byte %d: not a NAT trace (a JSON array of requests) nor telemetry JSONL (one JSON event per line); use --format to say which it is", i+1)
+		return "", fmt.Errorf("at byte offset %d: not a NAT trace (a JSON array of requests) nor telemetry JSONL (one JSON event per line); use --format to say which it is", i)
 	}
 }
 
@@ -199,7 +194,7 @@ func (x *extractor) nat(r io.Reader, name string) error {
 		}
 		var trunc *nat.TruncatedError
 		if errors.As(err, &trunc) {
-			x.warnf(name, "input is truncated at byte %d, inside request element %d: kept the %d complete requests before it", trunc.Offset, trunc.Index, trunc.Index)
+			x.warnf(name, "input is truncated at byte offset %d, inside request element %d: kept the %d complete requests before it", trunc.Offset, trunc.Index, trunc.Index)
 			return nil
 		}
 		if err != nil {
@@ -217,7 +212,7 @@ func (x *extractor) nat(r io.Reader, name string) error {
 				x.st.invalid++
 				continue
 			}
-			return dataError(fmt.Errorf("%s: request element %d (byte %d): %w", name, i, sc.Offset(), err))
+			return dataError(fmt.Errorf("%s: request element %d (byte offset %d): %w", name, i, sc.Offset(), err))
 		}
 		x.st.requests++
 		x.st.unmatchedEnds += req.UnmatchedEnds

@@ -32,7 +32,7 @@ type fix struct{ at, n int } // a non-standard number token at element offset at
 
 // NewArrayScanner returns an ArrayScanner reading from r.
 func NewArrayScanner(r io.Reader) *ArrayScanner {
-	return &ArrayScanner{r: r, buf: make([]byte, 1<<20)}
+	return &ArrayScanner{r: r, buf: make([]byte, 64<<10)}
 }
 
 // Offset returns the input byte offset where the element last returned by
@@ -50,7 +50,7 @@ type TruncatedError struct {
 }
 
 func (e *TruncatedError) Error() string {
-	return fmt.Sprintf("input ends inside the array, at element %d (byte %d)", e.Index, e.Offset)
+	return fmt.Sprintf("input ends inside the array, at element %d (byte offset %d)", e.Index, e.Offset)
 }
 
 // NotArrayError reports input whose top level is not a JSON array of objects.
@@ -60,7 +60,7 @@ type NotArrayError struct {
 }
 
 func (e *NotArrayError) Error() string {
-	return fmt.Sprintf("byte %d: want a JSON array of request objects, found %s", e.Offset, e.Found)
+	return fmt.Sprintf("at byte offset %d: want a JSON array of request objects, found %s", e.Offset, e.Found)
 }
 
 // fill reads more input, keeping buf[keep:end]; it returns the shift applied
@@ -97,8 +97,8 @@ func (s *ArrayScanner) fill(keep int) (shift int, ok bool) {
 	}
 }
 
-// skipSpace advances pos past white space (and a UTF-8 BOM at the very
-// start); it returns false at the end of input.
+// skipSpace advances pos past white space; it returns false at the end of
+// input.
 func (s *ArrayScanner) skipSpace() bool {
 	for {
 		for s.pos < s.end {
@@ -107,16 +107,29 @@ func (s *ArrayScanner) skipSpace() bool {
 				s.pos++
 				continue
 			}
-			if !s.began && s.base+int64(s.pos) == 0 && s.end >= 3 && bytes.HasPrefix(s.buf[:3], []byte("\xef\xbb\xbf")) {
-				s.pos += 3
-				continue
-			}
 			return true
 		}
 		if _, ok := s.fill(s.pos); !ok {
 			return false
 		}
 	}
+}
+
+// skipBOM skips a UTF-8 byte-order mark at the very start of the input.
+func (s *ArrayScanner) skipBOM() bool {
+	if s.base+int64(s.pos) != 0 || s.buf[s.pos] != 0xef {
+		return false
+	}
+	for s.end-s.pos < 3 {
+		if _, ok := s.fill(s.pos); !ok {
+			return false
+		}
+	}
+	if bytes.HasPrefix(s.buf[s.pos:s.end], []byte("\xef\xbb\xbf")) {
+		s.pos += 3
+		return true
+	}
+	return false
 }
 
 func (s *ArrayScanner) found() string {
@@ -146,6 +159,9 @@ func (s *ArrayScanner) Next() ([]byte, error) {
 		return nil, s.endErr()
 	}
 	if !s.began {
+		if s.skipBOM() && !s.skipSpace() {
+			return nil, s.endErr()
+		}
 		if s.buf[s.pos] != '[' {
 			return nil, &NotArrayError{s.base + int64(s.pos), s.found()}
 		}

@@ -11,7 +11,7 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset+1, e.Msg)
+	return fmt.Sprintf("invalid JSON at column %d: %s", e.Offset+1, e.Msg)
 }
 
 // Parse parses one JSON object into r, replacing its fields. The values in r

@@ -1,0 +1,94 @@
+package chat
+
+import (
+	"testing"
+
+	"github.com/bytedance/sonic"
+)
+
+func decode(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	if err := sonic.ConfigStd.UnmarshalFromString(s, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// The prompt text of every NAT message shape the toolkit reads.
+func TestFromNATShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		roles       string
+		nonText     int
+	}{
+		{"openai", `[{"role":"system","content":"S"},{"role":"user","content":"U"}]`, "S\nU", "system,user", 0},
+		{"empty content gives no piece", `[{"role":"system","content":""},{"role":"user","content":"U"}]`, "U", "system,user", 0},
+		{"langchain dump", `[{"type":"system","content":"S"},{"type":"human","content":"H"},{"type":"ai","content":"A"},{"type":"tool","content":"T"}]`, "S\nH\nA\nT", "system,user,assistant,tool", 0},
+		{"langchain constructor", `[{"lc":1,"type":"constructor","id":["langchain","schema","messages","HumanMessage"],"kwargs":{"content":"hi"}}]`, "hi", "user", 0},
+		{"plain strings, empty kept", `["a","","b"]`, "a\n\nb", "user,user,user", 0},
+		{"single string", `"just text"`, "just text", "user", 0},
+		{"list content", `[{"role":"user","content":[{"type":"text","text":"x"},{"type":"image_url","image_url":{}},"y",{"type":"text","text":""}]}]`, "x\ny", "user", 2},
+		{"list without text", `[{"role":"user","content":[{"type":"image_url"}]},{"role":"user","content":"z"}]`, "z", "user,user", 1},
+		{"strands system text", `[{"role":"system","text":"S"},{"role":"user","content":[{"text":"U"}]}]`, "S\nU", "system,user", 0},
+		{"semantic kernel", `[{"messages":[{"role":"system","items":[{"text":"S"}]},{"role":"user","items":[{"text":"U1"},{"text":"U2"}]}]}]`, "S\nU1\nU2", "system,user", 0},
+		{"null chat_inputs", `null`, "", "", 0},
+		{"number content", `[{"role":"user","content":5}]`, "5", "user", 0},
+		{"non-message entries", `[3, null, {"role":"user","content":"ok"}]`, "ok", "user", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var st Stats
+			msgs := FromNAT(decode(t, tc.in), &st)
+			if got := PromptText(msgs); got != tc.want {
+				t.Errorf("text %q, want %q", got, tc.want)
+			}
+			roles := ""
+			for i, m := range msgs {
+				if i > 0 {
+					roles += ","
+				}
+				roles += m.Role
+			}
+			if roles != tc.roles {
+				t.Errorf("roles %q, want %q", roles, tc.roles)
+			}
+			if st.NonText != tc.nonText {
+				t.Errorf("non-text %d, want %d", st.NonText, tc.nonText)
+			}
+		})
+	}
+}
+
+func TestFromOpenAI(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`[{"role":"system","content":"S"},{"role":"user","content":""},{"role":"assistant","content":null},{"role":"tool","content":"T"}]`, "S\n\nT"},
+		{`[{"role":"user","content":[{"type":"text","text":"a"},"b",{"type":"text","text":""}]}]`, "a\nb"},
+		{`["not a message", {"role":"user","content":"x"}]`, "x"},
+		{`[]`, ""},
+	} {
+		var st Stats
+		if got := PromptText(FromOpenAI(decode(t, tc.in), &st)); got != tc.want {
+			t.Errorf("%s: text %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// AppendJSON and Decode round-trip, and the prompt text survives them.
+func TestJSONRoundTrip(t *testing.T) {
+	var st Stats
+	msgs := FromOpenAI(decode(t, `[{"role":"system","content":"é\"\n"},{"role":"assistant","content":null},{"role":"user","content":""}]`), &st)
+	raw := AppendJSON(nil, msgs)
+	if string(raw) != `[{"role":"system","content":"é\"\n"},{"role":"assistant","content":null},{"role":"user","content":""}]` {
+		t.Errorf("json %s", raw)
+	}
+	back, err := Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if PromptText(back) != PromptText(msgs) || back[1].Content != nil {
+		t.Errorf("round trip changed the messages: %+v", back)
+	}
+	if _, err := Decode([]byte(`{"role":"user"}`)); err == nil {
+		t.Error("Decode of an object: want an error")
+	}
+}

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"agenttrace/pkg/synth"
+)
+
+var (
+	natOnce sync.Once
+	natFile string
+)
+
+// benchNAT writes a synthetic ~100 MB NAT trace (200 requests of 20 growing
+// calls) once per test binary run.
+func benchNAT(b *testing.B) string {
+	natOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "agenttrace-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		natFile = filepath.Join(dir, "nat.json")
+		f, err := os.Create(natFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := synth.Write(f, synth.Options{Requests: 200, CallsPerReq: 20, TurnBytes: 2400, Seed: 7, NewTokenSpam: 20}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	})
+	return natFile
+}
+
+// BenchmarkExtractNAT measures trace-extract on a ~100 MB NAT trace, output
+// discarded. Throughput is MB/s of input.
+func BenchmarkExtractNAT(b *testing.B) {
+	path := benchNAT(b)
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		var stderr bytes.Buffer
+		if code := Extract([]string{"-q", path}, Streams{nil, io.Discard, &stderr}); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+}

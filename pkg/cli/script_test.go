@@ -1,0 +1,45 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/synth"
+)
+
+// TestMain makes the commands available to the scripts as executables, so
+// scripts can also run them in shell pipelines (exec sh -c '... | head').
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"trace-extract": func() { cli.Main(cli.Extract) },
+		// gen-nat REQUESTS CALLS TURN_BYTES writes a synthetic NAT trace to stdout.
+		"gen-nat": func() {
+			n := func(i int) int { v, _ := strconv.Atoi(os.Args[i]); return v }
+			if err := synth.Write(os.Stdout, synth.Options{Requests: n(1), CallsPerReq: n(2), TurnBytes: n(3), Seed: 1}); err != nil {
+				os.Exit(3)
+			}
+		},
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script. $TESTDATA is
+// the repository's testdata folder.
+func TestScripts(t *testing.T) {
+	td, err := filepath.Abs("../../testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join(td, "script"),
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("TESTDATA", td)
+			return nil
+		},
+	})
+}

@@ -1,0 +1,180 @@
+package nat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"agenttrace/pkg/chat"
+	"agenttrace/pkg/fuzzseed"
+)
+
+// scanAll returns the elements of in, read through r with a tiny buffer so
+// that every refill path runs.
+func scanAll(in []byte, bufSize int, oneByte bool) ([]string, error) {
+	var r io.Reader = bytes.NewReader(in)
+	if oneByte {
+		r = iotest.OneByteReader(r)
+	}
+	s := NewArrayScanner(r)
+	s.buf = make([]byte, bufSize)
+	var out []string
+	for {
+		e, err := s.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, string(e))
+	}
+}
+
+func TestScannerNaNAndBOM(t *testing.T) {
+	in := []byte("\xef\xbb\xbf[ {\"a\": NaN, \"b\": [Infinity, -Infinity, -2], \"s\": \"NaN\\\" ]\"} ,{}]")
+	for _, size := range []int{1, 3, 64} {
+		got, err := scanAll(in, size, size == 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{`{"a": null, "b": [null, null, -2], "s": "NaN\" ]"}`, `{}`}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("buf %d: got %q", size, got)
+		}
+	}
+}
+
+func TestScannerTruncation(t *testing.T) {
+	full := []byte(`[{"request_number": 0}, {"request_number": 1, "x": "abc"}]`)
+	for cut := 1; cut < len(full); cut++ {
+		got, err := scanAll(full[:cut], 4, false)
+		var te *TruncatedError
+		if !errors.As(err, &te) {
+			t.Fatalf("cut at %d: err %v, want TruncatedError", cut, err)
+		}
+		if te.Index != len(got) {
+			t.Errorf("cut at %d: index %d after %d elements", cut, te.Index, len(got))
+		}
+		want := 0
+		if cut >= 22 {
+			want = 1
+		}
+		if cut >= 57 {
+			want = 2
+		}
+		if len(got) != want {
+			t.Errorf("cut at %d: %d complete elements, want %d", cut, len(got), want)
+		}
+	}
+}
+
+func TestDecodePairsAndOrders(t *testing.T) {
+	elem := []byte(`{"request_number": 7, "intermediate_steps": [
+	 {"payload": {"event_type": "LLM_START", "UUID": "b", "name": "m", "event_timestamp": 2, "metadata": {"chat_inputs": [{"role": "user", "content": "second"}]}}, "function_ancestry": {"function_name": "planner"}},
+	 {"payload": {"event_type": "LLM_START", "UUID": "a", "name": "m", "event_timestamp": 1, "metadata": {"chat_inputs": ["first"]}}},
+	 {"payload": {"event_type": "LLM_END", "UUID": "b", "event_timestamp": 5, "usage_info": {"token_usage": {"prompt_tokens": 9, "completion_tokens": 3}}}},
+	 {"payload": {"event_type": "LLM_END", "UUID": "a", "event_timestamp": 4}},
+	 {"payload": {"event_type": "LLM_END", "UUID": "zz", "event_timestamp": 6}},
+	 {"payload": {"event_type": "LLM_START", "UUID": "c"}}
+	]}`)
+	req, err := Decode(elem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Number != "7" || len(req.Calls) != 2 || req.UnmatchedEnds != 1 || req.UnmatchedStarts != 1 {
+		t.Fatalf("got %+v", req)
+	}
+	a, b := req.Calls[0], req.Calls[1]
+	if a.UUID != "a" || b.UUID != "b" {
+		t.Errorf("order %s,%s; want a,b (by LLM_END time)", a.UUID, b.UUID)
+	}
+	if a.HasCompletionTokens || a.CompletionTokens != 0 {
+		t.Errorf("absent usage: %+v", a)
+	}
+	if b.CompletionTokens != 3 || b.PromptTokens != 9 || b.Function != "planner" || b.StartTime != 2 || b.EndTime != 5 {
+		t.Errorf("call b: %+v", b)
+	}
+	if chat.PromptText(a.Messages) != "first" || chat.PromptText(b.Messages) != "second" {
+		t.Errorf("texts %q %q", chat.PromptText(a.Messages), chat.PromptText(b.Messages))
+	}
+}
+
+func TestDecodeMissingTimestampSortsFirst(t *testing.T) {
+	req, err := Decode([]byte(`{"intermediate_steps": [
+	 {"payload": {"event_type": "LLM_START", "UUID": "x", "metadata": {"chat_inputs": ["x"]}}},
+	 {"payload": {"event_type": "LLM_START", "UUID": "y", "metadata": {"chat_inputs": ["y"]}}},
+	 {"payload": {"event_type": "LLM_END", "UUID": "x", "event_timestamp": 3}},
+	 {"payload": {"event_type": "LLM_END", "UUID": "y", "event_timestamp": null}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Number != "0" || req.Calls[0].UUID != "y" || !math.IsNaN(req.Calls[0].EndTime) {
+		t.Errorf("got %+v", req)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"intermediate_steps": 3}`, `field "intermediate_steps" is a number, want a list`},
+		{`{"intermediate_steps": [{"payload": "x"}]}`, `want an object`},
+		{`{"intermediate_steps": [{"payload": {"event_type": "LLM_START", "UUID": "a"}}, {"payload": {"event_type": "LLM_END", "UUID": "a", "usage_info": {"token_usage": {"completion_tokens": -4}}}}]}`, `completion_tokens: want a whole number of tokens, got -4`},
+		{`{"intermediate_steps": [{"payload": {"event_type": "LLM_START", "UUID": "a"}}, {"payload": {"event_type": "LLM_END", "UUID": "a", "usage_info": {"token_usage": {"completion_tokens": "5"}}}}]}`, `completion_tokens: want a number`},
+	} {
+		_, err := Decode([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Decode(%s) = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+// FuzzArrayScanner checks the scanner against encoding/json: on a valid
+// array of objects it returns exactly its elements, whatever the buffer
+// size; on anything else it returns an error, never a panic.
+func FuzzArrayScanner(f *testing.F) {
+	fuzzseed.Add(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := scanAll(in, 7, false)
+		got1, err1 := scanAll(in, 1<<16, false)
+		if strings.Join(got, "\x00") != strings.Join(got1, "\x00") || (err == nil) != (err1 == nil) {
+			t.Fatalf("buffer size changes the result: %q %v vs %q %v", got, err, got1, err1)
+		}
+		var want []json.RawMessage
+		body := bytes.Trim(bytes.TrimPrefix(in, []byte("\xef\xbb\xbf")), " \t\r\n")
+		if !bytes.HasPrefix(body, []byte("[")) || json.Unmarshal(body, &want) != nil {
+			// The scanner finds element ends only; NaN aside, it must at
+			// least refuse what does not start as an array.
+			if err == nil && !bytes.HasPrefix(body, []byte("[")) {
+				t.Fatalf("accepted %q, which is not a JSON array", in)
+			}
+			return
+		}
+		for _, w := range want {
+			if len(w) == 0 || w[0] != '{' {
+				if err == nil {
+					t.Fatalf("accepted an array with a non-object element: %q", in)
+				}
+				return
+			}
+		}
+		if err != nil {
+			t.Fatalf("valid array of objects %q: %v", in, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d elements, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal([]byte(got[i]), want[i]) {
+				t.Fatalf("element %d: %q, want %q", i, got[i], want[i])
+			}
+		}
+	})
+}
+
+func TestMain(m *testing.M) { os.Exit(m.Run()) }

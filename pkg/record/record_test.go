@@ -1,0 +1,174 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/quick"
+	"unicode/utf8"
+
+	"agenttrace/pkg/fuzzseed"
+)
+
+func TestParseKeepsOrderAndRawValues(t *testing.T) {
+	line := []byte(` {"z": 1, "a" :{"x": [1, 2.50]} , "m":"caf\u00e9", "n": null}  `)
+	var r Record
+	if err := Parse(line, &r); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, f := range r.Fields {
+		keys = append(keys, f.Key)
+	}
+	if got := strings.Join(keys, ","); got != "z,a,m,n" {
+		t.Errorf("keys %s, want z,a,m,n", got)
+	}
+	if v, _ := r.Get("a"); string(v) != `{"x": [1, 2.50]}` {
+		t.Errorf("raw value changed: %s", v)
+	}
+	r.SetInt("z", 7)
+	r.SetString("new", "é\n")
+	r.Delete("n")
+	want := `{"z":7,"a":{"x": [1, 2.50]},"m":"caf\u00e9","new":"é\n"}`
+	if got := string(r.AppendJSON(nil)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestParseDuplicateKeyKeepsFirstPlaceLastValue(t *testing.T) {
+	var r Record
+	if err := Parse([]byte(`{"a":1,"b":2,"a":3}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.AppendJSON(nil)); got != `{"a":3,"b":2}` {
+		t.Errorf("got %s", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{``, "empty line"},
+		{`[1,2]`, "not a JSON object"},
+		{`"x"`, "not a JSON object"},
+		{`{"a":1`, "unexpected end of line"},
+		{`{"a":1}}`, "extra data"},
+		{`{"a":01}`, "want ',' or '}'"},
+		{`{"a":NaN}`, "invalid value"},
+		{`{a:1}`, "want a string key"},
+		{"{\"a\":\"\x01\"}", "control character"},
+		{`{"a":"\x"}`, "bad escape"},
+		{`{"a":[1,]}`, "invalid value"},
+		{`{"a":tru}`, "invalid value"},
+	} {
+		var r Record
+		err := Parse([]byte(tc.in), &r)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want an error with %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestIntAndString(t *testing.T) {
+	var r Record
+	if err := Parse([]byte(`{"n":42,"f":1.5,"s":"x\"y","ns":5,"null":null}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok, err := r.Int("n"); n != 42 || !ok || err != nil {
+		t.Errorf("Int(n) = %d %v %v", n, ok, err)
+	}
+	if _, _, err := r.Int("f"); err == nil {
+		t.Error("Int(f) of 1.5: want an error")
+	}
+	if _, ok, err := r.Int("null"); ok || err != nil {
+		t.Errorf("Int(null) ok=%v err=%v, want absent", ok, err)
+	}
+	if s, ok, err := r.String("s"); s != `x"y` || !ok || err != nil {
+		t.Errorf("String(s) = %q %v %v", s, ok, err)
+	}
+	if _, _, err := r.String("ns"); err == nil {
+		t.Error("String of a number: want an error")
+	}
+}
+
+// AppendString must produce JSON that decodes to the same string, with
+// non-ASCII kept as UTF-8 and no HTML escaping.
+func TestAppendStringProperty(t *testing.T) {
+	f := func(s string) bool {
+		enc := AppendString(nil, s)
+		var back string
+		if err := json.Unmarshal(enc, &back); err != nil {
+			return false
+		}
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		if utf8.ValidString(s) {
+			want = s
+		}
+		return back == want && !bytes.Contains(enc, []byte(`\u00`)) == !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' && r != '\b' && r != '\f' })
+	}
+	if err := quick.Check(f, &quick.Config{MaxCount: 5000}); err != nil {
+		t.Error(err)
+	}
+	if got := string(AppendString(nil, "<é>&\u2028\xff")); got != "\"<é>&\u2028\uFFFD\"" {
+		t.Errorf("got %s", got)
+	}
+}
+
+func TestDecodeStringSurrogates(t *testing.T) {
+	for in, want := range map[string]string{
+		`"\ud83d\ude00"`: "😀",
+		`"\ud800"`:       "\uFFFD",
+		`"\ude00x"`:      "\uFFFDx",
+		`"\ud800\u0041"`: "\uFFFDA",
+		`"a\/b"`:         "a/b",
+	} {
+		got, err := DecodeString([]byte(in))
+		if err != nil || got != want {
+			t.Errorf("DecodeString(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// FuzzRecordParse checks Parse against encoding/json: it accepts exactly the
+// JSON objects, and writing the record back gives the same object.
+func FuzzRecordParse(f *testing.F) {
+	fuzzseed.Add(f)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var r Record
+		err := Parse(line, &r)
+		var v any
+		jerr := json.Unmarshal(line, &v)
+		_, isObj := v.(map[string]any)
+		if jerr == nil && isObj != (err == nil) {
+			t.Fatalf("Parse(%q) = %v, encoding/json says valid object=%v", line, err, isObj)
+		}
+		if jerr != nil && err == nil {
+			// encoding/json rejects nothing valid that Parse accepts except
+			// deep nesting beyond its limit.
+			if !strings.Contains(jerr.Error(), "exceeded max depth") {
+				t.Fatalf("Parse accepted %q, encoding/json: %v", line, jerr)
+			}
+			return
+		}
+		if err != nil {
+			if jerr == nil && isObj {
+				t.Fatal("unreachable")
+			}
+			var se *SyntaxError
+			if !errors.As(err, &se) && !errors.Is(err, ErrNotObject) {
+				t.Fatalf("error of unexpected type %T: %v", err, err)
+			}
+			return
+		}
+		out := r.AppendJSON(nil)
+		var back any
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("output %q is not JSON: %v", out, err)
+		}
+		if !reflect.DeepEqual(v, back) {
+			t.Fatalf("round trip changed the object:\n in  %s\n out %s", line, out)
+		}
+	})
+}
