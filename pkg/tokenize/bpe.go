@@ -1,0 +1,145 @@
+package tokenize
+
+import (
+	"container/heap"
+)
+
+// bpe is a byte-level BPE model with Hugging Face semantics: the pair with
+// the lowest merge rank is merged first (the leftmost among equal ranks),
+// and with ignoreMerges a piece that is itself in the vocabulary is one
+// token without merging.
+type bpe struct {
+	vocab        map[string]int32 // token bytes -> id
+	byteID       [256]int32       // id of each single byte
+	merges       map[uint64]merge // (left id, right id) -> merge
+	ignoreMerges bool
+}
+
+type merge struct {
+	rank int32 // position in the merges list
+	id   int32 // id of the merged token
+}
+
+func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
+
+// shortPiece is the length up to which the quadratic merge loop is faster
+// than the heap.
+const shortPiece = 48
+
+// encode appends the ids of one pre-tokenized piece to dst.
+func (m *bpe) encode(piece string, dst []int) []int {
+	if len(piece) == 1 {
+		return append(dst, int(m.byteID[piece[0]]))
+	}
+	if m.ignoreMerges {
+		if id, ok := m.vocab[piece]; ok {
+			return append(dst, int(id))
+		}
+	}
+	if len(piece) <= shortPiece {
+		return m.encodeShort(piece, dst)
+	}
+	return m.encodeLong(piece, dst)
+}
+
+// encodeShort merges by repeated scans: O(n²), fast for short pieces.
+func (m *bpe) encodeShort(piece string, dst []int) []int {
+	var buf [shortPiece]int32
+	syms := buf[:len(piece)]
+	for i := 0; i < len(piece); i++ {
+		syms[i] = m.byteID[piece[i]]
+	}
+	for len(syms) > 1 {
+		best, bestRank, bestID := -1, int32(1<<31-1), int32(0)
+		for i := 0; i+1 < len(syms); i++ {
+			if mg, ok := m.merges[pairKey(syms[i], syms[i+1])]; ok && mg.rank < bestRank {
+				best, bestRank, bestID = i, mg.rank, mg.id
+			}
+		}
+		if best < 0 {
+			break
+		}
+		syms[best] = bestID
+		syms = append(syms[:best+1], syms[best+2:]...)
+	}
+	for _, s := range syms {
+		dst = append(dst, int(s))
+	}
+	return dst
+}
+
+// encodeLong merges with a heap of candidate pairs over a linked list of
+// symbols, as Hugging Face's BPE does: O(n log n).
+func (m *bpe) encodeLong(piece string, dst []int) []int {
+	n := len(piece)
+	type sym struct {
+		id         int32
+		prev, next int32 // -1 at the ends
+		alive      bool
+	}
+	syms := make([]sym, n)
+	for i := 0; i < n; i++ {
+		syms[i] = sym{id: m.byteID[piece[i]], prev: int32(i - 1), next: int32(i + 1), alive: true}
+	}
+	syms[n-1].next = -1
+	h := &pairHeap{}
+	push := func(pos int32) {
+		nx := syms[pos].next
+		if nx < 0 {
+			return
+		}
+		if mg, ok := m.merges[pairKey(syms[pos].id, syms[nx].id)]; ok {
+			heap.Push(h, candidate{rank: mg.rank, pos: pos, left: syms[pos].id, right: syms[nx].id, id: mg.id})
+		}
+	}
+	for i := int32(0); i < int32(n); i++ {
+		push(i)
+	}
+	for h.Len() > 0 {
+		c := heap.Pop(h).(candidate)
+		s := &syms[c.pos]
+		// Skip candidates made stale by earlier merges.
+		if !s.alive || s.id != c.left || s.next < 0 || syms[s.next].id != c.right {
+			continue
+		}
+		nx := s.next
+		s.id = c.id
+		syms[nx].alive = false
+		s.next = syms[nx].next
+		if s.next >= 0 {
+			syms[s.next].prev = c.pos
+		}
+		if s.prev >= 0 {
+			push(s.prev)
+		}
+		push(c.pos)
+	}
+	for i := int32(0); i >= 0; i = syms[i].next {
+		dst = append(dst, int(syms[i].id))
+	}
+	return dst
+}
+
+// candidate is a mergeable pair at a position; the heap orders by rank, then
+// position.
+type candidate struct {
+	rank, pos, left, right, id int32
+}
+
+type pairHeap []candidate
+
+func (h pairHeap) Len() int { return len(h) }
+func (h pairHeap) Less(i, j int) bool {
+	if h[i].rank != h[j].rank {
+		return h[i].rank < h[j].rank
+	}
+	return h[i].pos < h[j].pos
+}
+func (h pairHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pairHeap) Push(x any)   { *h = append(*h, x.(candidate)) }
+func (h *pairHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

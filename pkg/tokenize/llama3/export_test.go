@@ -1,0 +1,5 @@
+package llama3
+
+import "agenttrace/pkg/tokenize"
+
+var classDiffers = tokenize.NewerThanGo

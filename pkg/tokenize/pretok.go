@@ -1,0 +1,141 @@
+package tokenize
+
+import "unicode/utf8"
+
+// llama3Pattern is the pre-tokenizer split pattern of Llama 3 (and of
+// OpenAI's cl100k_base). splitLlama3 implements it by hand.
+const llama3Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+
+// splitLlama3 appends to ends the end offset of each piece that
+// llama3Pattern cuts s into (the pieces cover s). At each position it takes
+// the first alternative of the pattern that matches, as a backtracking
+// regex engine does:
+//
+//  1. 's 't 're 've 'm 'll 'd, any case
+//  2. one optional character that is not \r, \n, a letter or a number, then letters
+//  3. one to three numbers
+//  4. an optional space, characters that are not space, letter or number, then \r and \n
+//  5. white space up to and including its last \r or \n
+//  6. white space not followed by a non-space: a run followed by text loses its last character
+//  7. white space
+func splitLlama3(s string, ends []int) []int {
+	i := 0
+	for i < len(s) {
+		c0, n0 := classAt(s, i)
+		// 1. Contractions.
+		if s[i] == '\'' {
+			if m := contraction(s, i+1); m > 0 {
+				i += 1 + m
+				ends = append(ends, i)
+				continue
+			}
+		}
+		// 2. [^\r\n\p{L}\p{N}]?\p{L}+
+		if c0 == clsLetter {
+			i = skipClass(s, i+n0, clsLetter)
+			ends = append(ends, i)
+			continue
+		}
+		if c0 == clsOther || c0 == clsSpace {
+			if j := i + n0; j < len(s) {
+				if c1, n1 := classAt(s, j); c1 == clsLetter {
+					i = skipClass(s, j+n1, clsLetter)
+					ends = append(ends, i)
+					continue
+				}
+			}
+		}
+		// 3. \p{N}{1,3}
+		if c0 == clsNumber {
+			j := i + n0
+			for k := 1; k < 3 && j < len(s); k++ {
+				c, n := classAt(s, j)
+				if c != clsNumber {
+					break
+				}
+				j += n
+			}
+			i = j
+			ends = append(ends, i)
+			continue
+		}
+		// 4. ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+		j := i
+		if s[i] == ' ' && i+1 < len(s) {
+			if c1, _ := classAt(s, i+1); c1 == clsOther {
+				j = i + 1
+			}
+		}
+		if c, _ := classAt(s, j); c == clsOther {
+			j = skipClass(s, j, clsOther)
+			for j < len(s) && (s[j] == '\r' || s[j] == '\n') {
+				j++
+			}
+			i = j
+			ends = append(ends, i)
+			continue
+		}
+		// 5-7: a run of white space.
+		end, lastNL, lastStart := i, -1, i
+		for end < len(s) {
+			c, n := classAt(s, end)
+			if c != clsSpace && c != clsNewline {
+				break
+			}
+			if c == clsNewline {
+				lastNL = end
+			}
+			lastStart = end
+			end += n
+		}
+		switch {
+		case lastNL >= 0: // 5. \s*[\r\n]+
+			i = lastNL + 1
+		case end == len(s): // 6. at the end of the text
+			i = end
+		case lastStart > i: // 6. followed by text: all but the last character
+			i = lastStart
+		default: // 7. a single white-space character before text
+			i = end
+		}
+		ends = append(ends, i)
+	}
+	return ends
+}
+
+// skipClass returns the offset after the run of class cls starting at i.
+func skipClass(s string, i int, cls uint8) int {
+	for i < len(s) {
+		c, n := classAt(s, i)
+		if c != cls {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// contraction returns the byte length of s, re, ve, ll, t, m or d (any
+// case; U+017F LONG S folds to s) at s[i:], or 0.
+func contraction(s string, i int) int {
+	if i >= len(s) {
+		return 0
+	}
+	lower := func(c byte) byte { return c | 0x20 }
+	switch lower(s[i]) {
+	case 's', 't', 'm', 'd':
+		return 1
+	case 'r', 'v':
+		if i+1 < len(s) && lower(s[i+1]) == 'e' {
+			return 2
+		}
+	case 'l':
+		if i+1 < len(s) && lower(s[i+1]) == 'l' {
+			return 2
+		}
+	}
+	if r, n := utf8.DecodeRuneInString(s[i:]); r == 'ſ' {
+		return n
+	}
+	return 0
+}

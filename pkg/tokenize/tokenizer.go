@@ -1,0 +1,194 @@
+// Package tokenize turns prompt text into token ids exactly as the Hugging
+// Face tokenizers library does with add_special_tokens=False, for
+// byte-level BPE tokenizers (Llama 3, DeepSeek-R1-Distill-Llama, Qwen2/3,
+// GPT-2 style, and OpenAI's cl100k_base).
+//
+// Encoding has three steps, as in Hugging Face tokenizers:
+//
+//  1. Added tokens (<|eot_id|>, <think>, ...) are cut out of the text first,
+//     leftmost-longest, even when they are special: add_special_tokens=False
+//     only drops the BOS that the post-processor would add.
+//  2. The rest is cut into pieces by the pre-tokenizer pattern. The Llama 3
+//     pattern has a hand-written scanner (splitLlama3); other patterns run
+//     on a backtracking regex engine.
+//  3. Each piece is encoded with byte-level BPE.
+//
+// Text is a Go string. Invalid UTF-8 cannot reach Hugging Face (Python and
+// Rust strings are valid Unicode); here each invalid byte is one character
+// of class "other" and is encoded as its byte.
+package tokenize
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Tokenizer holds an immutable tokenizer; it is safe for concurrent use.
+// Encoding goes through an Encoder, which keeps a per-goroutine cache.
+type Tokenizer struct {
+	name  string
+	model *bpe
+	added []addedToken // sorted by content, longest first among equal prefixes
+	first [256]bool    // first bytes of added tokens
+	split func(s string, ends []int) []int
+}
+
+type addedToken struct {
+	content string
+	id      int
+}
+
+// Name returns the tokenizer's name, as given to New.
+func (t *Tokenizer) Name() string { return t.name }
+
+// VocabSize returns the number of ids: the BPE vocabulary and added tokens.
+func (t *Tokenizer) VocabSize() int {
+	n := len(t.model.vocab)
+	for _, a := range t.added {
+		if a.id >= n {
+			n = a.id + 1
+		}
+	}
+	return n
+}
+
+// New builds a Tokenizer named name from spec.
+func New(name string, spec *Spec) (*Tokenizer, error) {
+	m := &bpe{
+		vocab:        make(map[string]int32, len(spec.Vocab)),
+		merges:       make(map[uint64]merge, len(spec.Merges)),
+		ignoreMerges: spec.IgnoreMerges,
+	}
+	for id, tok := range spec.Vocab {
+		if tok != "" {
+			m.vocab[tok] = int32(id)
+		}
+	}
+	for b := 0; b < 256; b++ {
+		id, ok := m.vocab[string([]byte{byte(b)})]
+		if !ok {
+			return nil, fmt.Errorf("tokenizer %s: byte 0x%02x has no token: not a byte-level BPE", name, b)
+		}
+		m.byteID[b] = id
+	}
+	for rank, p := range spec.Merges {
+		if int(p[0]) >= len(spec.Vocab) || int(p[1]) >= len(spec.Vocab) || p[0] < 0 || p[1] < 0 {
+			return nil, fmt.Errorf("tokenizer %s: merge %d refers to an unknown token", name, rank)
+		}
+		merged := spec.Vocab[p[0]] + spec.Vocab[p[1]]
+		id, ok := m.vocab[merged]
+		if !ok {
+			return nil, fmt.Errorf("tokenizer %s: merge %d makes %q, which is not in the vocabulary", name, rank, merged)
+		}
+		if _, dup := m.merges[pairKey(p[0], p[1])]; !dup {
+			m.merges[pairKey(p[0], p[1])] = merge{rank: int32(rank), id: id}
+		}
+	}
+	t := &Tokenizer{name: name, model: m}
+	for _, a := range spec.Added {
+		if a.Content == "" {
+			continue
+		}
+		t.added = append(t.added, addedToken{a.Content, a.ID})
+		t.first[a.Content[0]] = true
+	}
+	sort.Slice(t.added, func(i, j int) bool { return len(t.added[i].content) > len(t.added[j].content) })
+	split, err := splitter(spec.Patterns)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
+	}
+	t.split = split
+	return t, nil
+}
+
+// matchAdded returns the longest added token at s[i:], if any.
+func (t *Tokenizer) matchAdded(s string, i int) (addedToken, bool) {
+	for _, a := range t.added { // longest first
+		if strings.HasPrefix(s[i:], a.content) {
+			return a, true
+		}
+	}
+	return addedToken{}, false
+}
+
+// Encoder encodes text with a Tokenizer, caching the ids of frequent pieces.
+// An Encoder is not safe for concurrent use; make one per goroutine.
+type Encoder struct {
+	t     *Tokenizer
+	cache map[string][]int32
+	ends  []int
+}
+
+// cacheLimit bounds the piece cache; it is emptied when full.
+const cacheLimit = 1 << 16
+
+// NewEncoder returns an Encoder for t.
+func (t *Tokenizer) NewEncoder() *Encoder {
+	return &Encoder{t: t, cache: make(map[string][]int32, 1024)}
+}
+
+// Encode returns the token ids of text.
+func (e *Encoder) Encode(text string) []int {
+	return e.Append(nil, text)
+}
+
+// Append appends the token ids of text to dst.
+func (e *Encoder) Append(dst []int, text string) []int {
+	t := e.t
+	start := 0
+	if len(t.added) > 0 {
+		for i := 0; i < len(text); i++ {
+			if !t.first[text[i]] {
+				continue
+			}
+			if a, ok := t.matchAdded(text, i); ok {
+				dst = e.appendPlain(dst, text[start:i])
+				dst = append(dst, a.id)
+				start = i + len(a.content)
+				i = start - 1
+			}
+		}
+	}
+	return e.appendPlain(dst, text[start:])
+}
+
+// appendPlain encodes text that holds no added token.
+func (e *Encoder) appendPlain(dst []int, text string) []int {
+	if text == "" {
+		return dst
+	}
+	e.ends = e.t.split(text, e.ends[:0])
+	prev := 0
+	for _, end := range e.ends {
+		dst = e.appendPiece(dst, text[prev:end])
+		prev = end
+	}
+	return dst
+}
+
+func (e *Encoder) appendPiece(dst []int, piece string) []int {
+	m := e.t.model
+	if len(piece) == 1 {
+		return append(dst, int(m.byteID[piece[0]]))
+	}
+	if ids, ok := e.cache[piece]; ok {
+		for _, id := range ids {
+			dst = append(dst, int(id))
+		}
+		return dst
+	}
+	n := len(dst)
+	dst = m.encode(piece, dst)
+	if len(piece) <= 64 {
+		if len(e.cache) >= cacheLimit {
+			clear(e.cache)
+		}
+		ids := make([]int32, len(dst)-n)
+		for i, id := range dst[n:] {
+			ids[i] = int32(id)
+		}
+		e.cache[strings.Clone(piece)] = ids
+	}
+	return dst
+}

@@ -1,0 +1,60 @@
+// Command genllama3 converts a Llama 3 tokenizer.json into the compact
+// data that pkg/tokenize/llama3 embeds: the byte-level vocabulary in id order
+// and the merges as id pairs, gzip-compressed.
+//
+//	go run ./scripts/genllama3 ../shared/tokenizers/llama-3.3.tokenizer.json pkg/tokenize/llama3/bpe.bin.gz
+//
+// Format (before gzip): "LLAMA3BPE1\n", uvarint n, then n entries of
+// uvarint length + token bytes (id = index); uvarint m, then m merges as
+// uvarint left id, uvarint right id, in merge-rank order.
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"agenttrace/pkg/tokenize"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: genllama3 tokenizer.json out.bin.gz")
+		os.Exit(2)
+	}
+	data, err := os.ReadFile(os.Args[1])
+	check(err)
+	spec, err := tokenize.ParseJSON(data)
+	check(err)
+	vocab, merges := spec.Vocab, spec.Merges
+	f, err := os.Create(os.Args[2])
+	check(err)
+	zw, err := gzip.NewWriterLevel(f, gzip.BestCompression)
+	check(err)
+	w := bufio.NewWriter(zw)
+	var buf [binary.MaxVarintLen64]byte
+	put := func(v uint64) { w.Write(buf[:binary.PutUvarint(buf[:], v)]) }
+	w.WriteString("LLAMA3BPE1\n")
+	put(uint64(len(vocab)))
+	for _, tok := range vocab {
+		put(uint64(len(tok)))
+		w.WriteString(tok)
+	}
+	put(uint64(len(merges)))
+	for _, m := range merges {
+		put(uint64(m[0]))
+		put(uint64(m[1]))
+	}
+	check(w.Flush())
+	check(zw.Close())
+	check(f.Close())
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "genllama3:", err)
+		os.Exit(1)
+	}
+}
