@@ -19,8 +19,8 @@ func decode(t *testing.T, s string) any {
 func TestFromNATShapes(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
-		roles       string
-		nonText     int
+		roles          string
+		nonText        int
 	}{
 		{"openai", `[{"role":"system","content":"S"},{"role":"user","content":"U"}]`, "S\nU", "system,user", 0},
 		{"empty content gives no piece", `[{"role":"system","content":""},{"role":"user","content":"U"}]`, "U", "system,user", 0},

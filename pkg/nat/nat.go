@@ -8,8 +8,8 @@ package nat
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"

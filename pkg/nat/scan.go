@@ -313,4 +313,3 @@ func (s *ArrayScanner) applyFixes(elem []byte) []byte {
 	s.fixed = out
 	return out
 }
-

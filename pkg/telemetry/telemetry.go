@@ -18,8 +18,8 @@ var decoder = sonic.Config{CopyString: true, UseNumber: true}.Froze()
 
 // Event is one telemetry event, reduced to what the toolkit uses.
 type Event struct {
-	Type      string // event_type
-	SessionID string // session_id; HasSession is false when absent or null
+	Type       string // event_type
+	SessionID  string // session_id; HasSession is false when absent or null
 	HasSession bool
 
 	// Timestamp is the raw timestamp: a string as written, or a number's

@@ -41,9 +41,7 @@ var newNumbers = []cpRange{
 }
 
 // oldLetters are letters in Unicode 15.0 but not in 16.0.
-var oldLetters = []cpRange{
-}
+var oldLetters = []cpRange{}
 
 // oldNumbers are numbers in Unicode 15.0 but not in 16.0.
-var oldNumbers = []cpRange{
-}
+var oldNumbers = []cpRange{}
