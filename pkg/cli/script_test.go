@@ -16,7 +16,8 @@ import (
 // scripts can also run them in shell pipelines (exec sh -c '... | head').
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"trace-extract": func() { cli.Main(cli.Extract) },
+		"trace-extract":  func() { cli.Main(cli.Extract) },
+		"trace-tokenize": func() { cli.Main(cli.Tokenize) },
 		// gen-nat REQUESTS CALLS TURN_BYTES writes a synthetic NAT trace to stdout.
 		"gen-nat": func() {
 			n := func(i int) int { v, _ := strconv.Atoi(os.Args[i]); return v }
@@ -39,6 +40,9 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("TESTDATA", td)
+			// Never touch the user's Hugging Face cache or the network.
+			e.Setenv("HF_HUB_CACHE", filepath.Join(e.WorkDir, ".hf-cache"))
+			e.Setenv("HF_HUB_OFFLINE", "1")
 			return nil
 		},
 	})

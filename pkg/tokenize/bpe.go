@@ -1,9 +1,5 @@
 package tokenize
 
-import (
-	"container/heap"
-)
-
 // bpe is a byte-level BPE model with Hugging Face semantics: the pair with
 // the lowest merge rank is merged first (the leftmost among equal ranks),
 // and with ignoreMerges a piece that is itself in the vocabulary is one
@@ -82,21 +78,21 @@ func (m *bpe) encodeLong(piece string, dst []int) []int {
 		syms[i] = sym{id: m.byteID[piece[i]], prev: int32(i - 1), next: int32(i + 1), alive: true}
 	}
 	syms[n-1].next = -1
-	h := &pairHeap{}
+	h := make(pairHeap, 0, n)
 	push := func(pos int32) {
 		nx := syms[pos].next
 		if nx < 0 {
 			return
 		}
 		if mg, ok := m.merges[pairKey(syms[pos].id, syms[nx].id)]; ok {
-			heap.Push(h, candidate{rank: mg.rank, pos: pos, left: syms[pos].id, right: syms[nx].id, id: mg.id})
+			h.push(candidate{rank: mg.rank, pos: pos, left: syms[pos].id, right: syms[nx].id, id: mg.id})
 		}
 	}
 	for i := int32(0); i < int32(n); i++ {
 		push(i)
 	}
-	for h.Len() > 0 {
-		c := heap.Pop(h).(candidate)
+	for len(h) > 0 {
+		c := h.pop()
 		s := &syms[c.pos]
 		// Skip candidates made stale by earlier merges.
 		if !s.alive || s.id != c.left || s.next < 0 || syms[s.next].id != c.right {
@@ -128,18 +124,46 @@ type candidate struct {
 
 type pairHeap []candidate
 
-func (h pairHeap) Len() int { return len(h) }
-func (h pairHeap) Less(i, j int) bool {
+func (h pairHeap) less(i, j int) bool {
 	if h[i].rank != h[j].rank {
 		return h[i].rank < h[j].rank
 	}
 	return h[i].pos < h[j].pos
 }
-func (h pairHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *pairHeap) Push(x any)   { *h = append(*h, x.(candidate)) }
-func (h *pairHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *pairHeap) push(c candidate) {
+	*h = append(*h, c)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a.less(i, p) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *pairHeap) pop() candidate {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a = a[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(a) && a.less(l, m) {
+			m = l
+		}
+		if r < len(a) && a.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
 }

@@ -27,11 +27,12 @@ import (
 // Tokenizer holds an immutable tokenizer; it is safe for concurrent use.
 // Encoding goes through an Encoder, which keeps a per-goroutine cache.
 type Tokenizer struct {
-	name  string
-	model *bpe
-	added []addedToken // sorted by content, longest first among equal prefixes
-	first [256]bool    // first bytes of added tokens
-	split func(s string, ends []int) []int
+	name     string
+	model    *bpe
+	added    []addedToken // sorted by content, longest first among equal prefixes
+	first    [256]bool    // first bytes of added tokens
+	maxAdded int          // length of the longest added token
+	split    func(s string, ends []int) []int
 }
 
 type addedToken struct {
@@ -92,6 +93,7 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		}
 		t.added = append(t.added, addedToken{a.Content, a.ID})
 		t.first[a.Content[0]] = true
+		t.maxAdded = max(t.maxAdded, len(a.Content))
 	}
 	sort.Slice(t.added, func(i, j int) bool { return len(t.added[i].content) > len(t.added[j].content) })
 	split, err := splitter(spec.Patterns)
@@ -135,7 +137,27 @@ func (e *Encoder) Encode(text string) []int {
 
 // Append appends the token ids of text to dst.
 func (e *Encoder) Append(dst []int, text string) []int {
+	dst, _ = e.AppendCuts(dst, text, nil, false)
+	return dst
+}
+
+// Cut is a place where a text can be cut without changing its tokens: the
+// tokens of text[:Byte] are the first IDs tokens of the whole text, and the
+// tokens of text[Byte:] alone are the rest. See Reuse.
+type Cut struct {
+	Byte int // offset in the text
+	IDs  int // number of tokens before it
+}
+
+// cutSpacing is the least distance in bytes between recorded cuts.
+const cutSpacing = 64
+
+// AppendCuts is Append that also records cuts (when record is true),
+// appending them to cuts. Offsets and counts are relative to text and to
+// the ids appended for it.
+func (e *Encoder) AppendCuts(dst []int, text string, cuts []Cut, record bool) ([]int, []Cut) {
 	t := e.t
+	base := len(dst)
 	start := 0
 	if len(t.added) > 0 {
 		for i := 0; i < len(text); i++ {
@@ -143,28 +165,45 @@ func (e *Encoder) Append(dst []int, text string) []int {
 				continue
 			}
 			if a, ok := t.matchAdded(text, i); ok {
-				dst = e.appendPlain(dst, text[start:i])
+				dst, cuts = e.appendPlain(dst, text, start, i, base, cuts, record)
 				dst = append(dst, a.id)
 				start = i + len(a.content)
 				i = start - 1
 			}
 		}
 	}
-	return e.appendPlain(dst, text[start:])
+	return e.appendPlain(dst, text, start, len(text), base, cuts, record)
 }
 
-// appendPlain encodes text that holds no added token.
-func (e *Encoder) appendPlain(dst []int, text string) []int {
-	if text == "" {
-		return dst
+// appendPlain encodes text[from:to], which holds no added token.
+func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts []Cut, record bool) ([]int, []Cut) {
+	if from == to {
+		return dst, cuts
 	}
-	e.ends = e.t.split(text, e.ends[:0])
+	seg := text[from:to]
+	e.ends = e.t.split(seg, e.ends[:0])
 	prev := 0
 	for _, end := range e.ends {
-		dst = e.appendPiece(dst, text[prev:end])
+		dst = e.appendPiece(dst, seg[prev:end])
 		prev = end
+		// A piece that ends in, and is followed by, a character that is not
+		// white space was matched by an alternative that read at most one
+		// character past it: text after the cut cannot move it.
+		if record && end < len(seg) && !isSpaceByte(seg[end-1]) && !isSpaceByte(seg[end]) {
+			at := from + end
+			if len(cuts) == 0 || at-cuts[len(cuts)-1].Byte >= cutSpacing {
+				cuts = append(cuts, Cut{Byte: at, IDs: len(dst) - base})
+			}
+		}
 	}
-	return dst
+	return dst, cuts
+}
+
+// isSpaceByte reports whether c may be part of a white-space character:
+// ASCII white space, or any byte of a non-ASCII character (some of which
+// are white space). Cuts are only placed between ASCII non-space bytes.
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80
 }
 
 func (e *Encoder) appendPiece(dst []int, piece string) []int {

@@ -151,3 +151,27 @@ func FuzzEncodeVsTiktoken(f *testing.F) {
 		}
 	})
 }
+
+// Pieces longer than the quadratic loop's limit take the heap merge; both
+// must agree with tiktoken-go on the same ranks.
+func TestLongPiecesVsTiktoken(t *testing.T) {
+	tk := tiktokenLlama3(t)
+	tok, err := New("t", Llama31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := tok.NewEncoder()
+	alphabets := []string{"abcdefghijklmnopqrstuvwxyz", "etaoinshr", "ab", "éèàüß", "数据模型东京", "!?.-_=+*", "0123456789"}
+	for i := 0; i < 400; i++ {
+		a := []rune(alphabets[i%len(alphabets)])
+		n := 1 + (i*37)%300
+		var b strings.Builder
+		for j := 0; j < n; j++ {
+			b.WriteRune(a[(j*j+i*7+j/3)%len(a)])
+		}
+		text := b.String()
+		if got, want := enc.Encode(text), tk.Encode(text, []string{"all"}, nil); !slices.Equal(got, want) {
+			t.Fatalf("%q: got %v, tiktoken-go %v", text, got, want)
+		}
+	}
+}

@@ -1,0 +1,313 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"agenttrace/pkg/chat"
+	"agenttrace/pkg/jsonl"
+	"agenttrace/pkg/record"
+	"agenttrace/pkg/tokenize"
+	"agenttrace/pkg/tokenize/resolve"
+)
+
+const tokenizeHelp = `Add the token ids of each record's prompt to it.
+
+The prompt text is the record's non-null messages[].content joined with "\n"
+(see trace-extract); it is encoded exactly as the Hugging Face tokenizer does
+with add_special_tokens=False. Each record gains input_length, tokenizer and
+input_ids; messages is dropped unless --keep-messages.
+
+--tokenizer auto (the default) decides once, from the model of the records of
+the first 5 requests (or sessions), as the reference converter does; the
+choice and its reason go to stderr. A NAME is, in order: a built-in tokenizer
+(Llama 3 / 3.1 / 3.2 / 3.3 and DeepSeek-R1-Distill-Llama, embedded, offline),
+a tokenizer.json file or a folder holding one, a model in the Hugging Face
+cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub), or a download
+from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1.
+
+Records of one session are encoded incrementally: the tokens of the part a
+prompt shares with the session's previous prompt are reused. Output order is
+input order. Memory holds the last prompt of recently seen sessions.`
+
+// TokenizeCmd is the grammar of trace-tokenize.
+type TokenizeCmd struct {
+	Files        []string `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
+	Tokenizer    string   `default:"auto" placeholder:"auto|NAME|PATH" help:"Tokenizer: auto, a Hugging Face model name, or a tokenizer.json path."`
+	KeepMessages bool     `help:"Keep the messages field (it is dropped once tokenized)."`
+	Jobs         int      `short:"j" placeholder:"N" help:"Worker goroutines (default: the number of CPUs)."`
+	Full         bool     `help:"Encode every prompt from scratch instead of reusing the previous prompt's tokens (slower; the ids are the same)."`
+	Quiet        bool     `short:"q" help:"Print no summary on stderr."`
+}
+
+// Tokenize runs trace-tokenize.
+func Tokenize(args []string, s Streams) int {
+	var cmd TokenizeCmd
+	if code, done := parse("trace-tokenize", tokenizeHelp, &cmd, args, s); done {
+		return code
+	}
+	return finish("trace-tokenize", cmd.run(s), s.Stderr)
+}
+
+// inferWindow is how many requests (sessions) --tokenizer auto looks at.
+const inferWindow = 5
+
+// tokJob is one record on its way through the workers.
+type tokJob struct {
+	seq  int
+	line []byte
+	pos  string // "file:line" for errors
+	out  []byte
+	err  error
+	ntok int
+	done chan struct{}
+}
+
+func (cmd *TokenizeCmd) run(s Streams) error {
+	if cmd.Jobs <= 0 {
+		cmd.Jobs = runtime.NumCPU()
+	}
+	lines := make(chan *tokJob, 64)
+	readErr := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		defer close(lines)
+		seq := 0
+		readErr <- eachInput(cmd.Files, s.Stdin, func(in input) error {
+			r := jsonl.NewReader(in.r, in.name)
+			for {
+				line, err := r.Next()
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return ioError(err)
+				}
+				j := &tokJob{seq: seq, line: append([]byte(nil), line...), pos: in.name + ":" + strconv.Itoa(r.Line()), done: make(chan struct{})}
+				seq++
+				select {
+				case lines <- j:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		})
+	}()
+
+	// Buffer the records of the first requests when the tokenizer is auto.
+	var head []*tokJob
+	name := cmd.Tokenizer
+	if name == "auto" {
+		var models []string
+		sessions := map[string]bool{}
+		for j := range lines {
+			var rec record.Record
+			if err := record.Parse(j.line, &rec); err != nil {
+				return dataError(fmt.Errorf("%s: %w", j.pos, err))
+			}
+			key, _ := rec.Get("request")
+			if key == nil {
+				key, _ = rec.Get("session_id")
+			}
+			if !sessions[string(key)] && len(sessions) == inferWindow {
+				head = append(head, j)
+				break
+			}
+			sessions[string(key)] = true
+			if m, ok, _ := rec.String("model"); ok {
+				models = append(models, m)
+			}
+			head = append(head, j)
+		}
+		var reason string
+		name, reason = resolve.Infer(models)
+		if !cmd.Quiet {
+			fmt.Fprintf(s.Stderr, "trace-tokenize: tokenizer %s (auto: %s)\n", name, reason)
+		}
+	}
+	tok, src, err := resolve.Resolve(ctx, name, resolve.Options{})
+	if err != nil {
+		if errors.Is(err, tokenize.ErrUnsupported) {
+			return dataError(err)
+		}
+		return ioError(err)
+	}
+	if !cmd.Quiet && cmd.Tokenizer != "auto" {
+		fmt.Fprintf(s.Stderr, "trace-tokenize: tokenizer %s (%s)\n", name, src)
+	}
+
+	// Workers: records of one session go to one worker, which keeps the
+	// session's last prompt; results are written in input order.
+	workers := make([]chan *tokJob, cmd.Jobs)
+	var wg sync.WaitGroup
+	seed := maphash.MakeSeed()
+	for i := range workers {
+		workers[i] = make(chan *tokJob, 16)
+		wg.Add(1)
+		go func(in <-chan *tokJob) {
+			defer wg.Done()
+			w := newTokWorker(tok, cmd)
+			for j := range in {
+				j.out, j.ntok, j.err = w.process(j.line)
+				close(j.done)
+			}
+		}(workers[i])
+	}
+	order := make(chan *tokJob, 4*cmd.Jobs+16) // bounds the records in flight
+	go func() {
+		defer func() {
+			for _, w := range workers {
+				close(w)
+			}
+			close(order)
+		}()
+		dispatch := func(j *tokJob) bool {
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				return false
+			}
+			workers[maphash.Bytes(seed, sessionKey(j.line))%uint64(len(workers))] <- j
+			return true
+		}
+		for _, j := range head {
+			if !dispatch(j) {
+				return
+			}
+		}
+		for j := range lines {
+			if !dispatch(j) {
+				return
+			}
+		}
+	}()
+
+	w := jsonl.NewWriter(s.Stdout)
+	var records, tokens int
+	var werr error
+	for j := range order {
+		<-j.done
+		if j.err != nil {
+			werr = dataError(fmt.Errorf("%s: %w", j.pos, j.err))
+			break
+		}
+		if err := w.WriteLine(j.out); err != nil {
+			werr = writeErr(err)
+			break
+		}
+		records++
+		tokens += j.ntok
+	}
+	cancel()
+	go func() { // let the feeders finish
+		for j := range order {
+			<-j.done
+		}
+	}()
+	if ferr := w.Flush(); werr == nil && ferr != nil {
+		werr = writeErr(ferr)
+	}
+	if werr != nil {
+		return werr
+	}
+	wg.Wait()
+	if err := <-readErr; err != nil {
+		return err
+	}
+	if !cmd.Quiet {
+		fmt.Fprintf(s.Stderr, "trace-tokenize: %d records, %d tokens\n", records, tokens)
+	}
+	return nil
+}
+
+// sessionKey returns the raw session_id of a record line (or the line
+// itself when it has none), to route a session to one worker.
+func sessionKey(line []byte) []byte {
+	var rec record.Record
+	if record.Parse(line, &rec) != nil {
+		return line
+	}
+	if v, ok := rec.Get("session_id"); ok {
+		return v
+	}
+	return nil
+}
+
+// tokWorker encodes records, remembering each session's last prompt.
+type tokWorker struct {
+	enc     *tokenize.Encoder
+	name    []byte
+	keep    bool
+	full    bool
+	memos   map[string]*tokenize.Memo
+	rec     record.Record
+	scratch []byte
+}
+
+// memoLimit bounds the sessions a worker remembers.
+const memoLimit = 256
+
+func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd) *tokWorker {
+	return &tokWorker{
+		enc:   tok.NewEncoder(),
+		name:  record.AppendString(nil, tok.Name()),
+		keep:  cmd.KeepMessages,
+		full:  cmd.Full,
+		memos: map[string]*tokenize.Memo{},
+	}
+}
+
+func (w *tokWorker) process(line []byte) (out []byte, ntok int, err error) {
+	if err := record.Parse(line, &w.rec); err != nil {
+		return nil, 0, err
+	}
+	raw, ok := w.rec.Get("messages")
+	if !ok {
+		return nil, 0, errors.New(`no "messages" field: trace-tokenize reads the records trace-extract writes`)
+	}
+	msgs, err := chat.Decode(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	text := chat.PromptText(msgs)
+	var ids []int
+	if w.full {
+		ids = w.enc.Encode(text)
+	} else {
+		session, _ := w.rec.Get("session_id")
+		key := string(session)
+		var memo *tokenize.Memo
+		ids, memo = w.enc.EncodeAfter(w.memos[key], text)
+		if len(w.memos) >= memoLimit {
+			clear(w.memos)
+		}
+		w.memos[key] = memo
+	}
+	if !w.keep {
+		w.rec.Delete("messages")
+	}
+	w.rec.SetInt("input_length", int64(len(ids)))
+	w.rec.Set("tokenizer", w.name)
+	w.scratch = appendIDs(w.scratch[:0], ids)
+	w.rec.Set("input_ids", w.scratch)
+	return w.rec.AppendJSON(make([]byte, 0, len(line)/2+len(w.scratch)+64)), len(ids), nil
+}
+
+// appendIDs appends ids as a JSON array.
+func appendIDs(dst []byte, ids []int) []byte {
+	dst = append(dst, '[')
+	for i, id := range ids {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(dst, int64(id), 10)
+	}
+	return append(dst, ']')
+}

@@ -1,0 +1,68 @@
+package tokenize
+
+import "strings"
+
+// Memo remembers the last text an Encoder encoded for a conversation, so
+// that the next, longer text of that conversation costs only its new part.
+type Memo struct {
+	text string
+	ids  []int
+	cuts []Cut
+}
+
+// IDs returns the token ids of the remembered text.
+func (m *Memo) IDs() []int { return m.ids }
+
+// EncodeAfter returns the ids of text and a memo for the next call. When
+// prev (which may be nil) shares a prefix with text, the tokens up to the
+// last safe cut inside that prefix are reused and only the rest is
+// encoded. The result always equals Encode(text).
+//
+// Agent traces repeat the whole conversation at every call, so this makes
+// the cost of a session proportional to its new text, not to the sum of its
+// prompts.
+func (e *Encoder) EncodeAfter(prev *Memo, text string) ([]int, *Memo) {
+	keepBytes, keepIDs, keepCuts := 0, 0, 0
+	if prev != nil {
+		l := commonPrefix(prev.text, text)
+		// A cut is safe when the text agrees a little past it: the piece
+		// before it read one character beyond it, and an added token
+		// starting before it fits in the prefix.
+		margin := 4 + e.t.maxAdded
+		for i := len(prev.cuts) - 1; i >= 0; i-- {
+			if c := prev.cuts[i]; c.Byte+margin <= l {
+				keepBytes, keepIDs, keepCuts = c.Byte, c.IDs, i+1
+				break
+			}
+		}
+	}
+	ids := make([]int, 0, keepIDs+len(text[keepBytes:])/3+16)
+	var cuts []Cut
+	if prev != nil {
+		ids = append(ids, prev.ids[:keepIDs]...)
+		cuts = append(cuts, prev.cuts[:keepCuts]...)
+	}
+	n := len(cuts)
+	ids, cuts = e.AppendCuts(ids, text[keepBytes:], cuts, true)
+	for i := n; i < len(cuts); i++ {
+		cuts[i].Byte += keepBytes
+		cuts[i].IDs += keepIDs
+	}
+	return ids, &Memo{text: text, ids: ids, cuts: cuts}
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b string) int {
+	if strings.HasPrefix(b, a) { // the usual case: the conversation grew
+		return len(a)
+	}
+	n := min(len(a), len(b))
+	i := 0
+	for i+8 <= n && a[i:i+8] == b[i:i+8] {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}

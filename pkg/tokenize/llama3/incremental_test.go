@@ -1,0 +1,105 @@
+package llama3
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"agenttrace/pkg/tokenize"
+)
+
+// growingSession returns the prompt texts of one generated agent session:
+// each is the previous one plus new text, sometimes with the tail of the
+// previous one changed, joined at places chosen to be hard (inside white
+// space runs, inside words, numbers and added tokens).
+func growingSession(rng *rand.Rand, calls int) []string {
+	joins := []string{"\n", "\n\n", "  ", " ", "", "<|eot_id|>", "<|eot", "_id|>", "'", "s", "123", "4", "\r\n", "\t", "東", "<think>", "é"}
+	var texts []string
+	cur := ""
+	for c := 0; c < calls; c++ {
+		switch rng.IntN(6) {
+		case 0: // edit the tail
+			if n := len(cur); n > 10 {
+				cur = strings.ToValidUTF8(cur[:n-rng.IntN(10)], "")
+			}
+		case 1: // start over
+			if rng.IntN(4) == 0 {
+				cur = ""
+			}
+		}
+		cur += joins[rng.IntN(len(joins))] + agentText(50+rng.IntN(3000), rng.Uint64()) + joins[rng.IntN(len(joins))]
+		texts = append(texts, cur)
+	}
+	return texts
+}
+
+// EncodeAfter must always equal a full Encode.
+func TestEncodeAfterEqualsEncode(t *testing.T) {
+	for _, v := range []Variant{Llama31, DeepSeek} {
+		tok, err := New("t", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, inc := tok.NewEncoder(), tok.NewEncoder()
+		rng := rand.New(rand.NewPCG(uint64(v), 9))
+		reused := 0
+		for s := 0; s < 30; s++ {
+			var memo *tokenize.Memo
+			for i, text := range growingSession(rng, 25) {
+				want := full.Encode(text)
+				got, next := inc.EncodeAfter(memo, text)
+				if !slices.Equal(got, want) {
+					t.Fatalf("variant %d session %d call %d: incremental ids differ from a full encode (len %d vs %d)", v, s, i, len(got), len(want))
+				}
+				if memo != nil && len(memo.IDs()) > 0 {
+					reused++
+				}
+				memo = next
+			}
+		}
+		if reused == 0 {
+			t.Error("no call reused a previous encoding")
+		}
+	}
+}
+
+// BenchmarkGrowingSession compares encoding every prompt of 50-call
+// sessions in full with encoding them incrementally. Bytes are the total
+// prompt text, so MB/s compare directly.
+func BenchmarkGrowingSession(b *testing.B) {
+	tok, err := New("bench", Llama31)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	var texts []string
+	cur := ""
+	for i := 0; i < 50; i++ {
+		cur += "\n" + agentText(2400, rng.Uint64())
+		texts = append(texts, cur)
+	}
+	total := 0
+	for _, t := range texts {
+		total += len(t)
+	}
+	b.Run("full", func(b *testing.B) {
+		b.SetBytes(int64(total))
+		for b.Loop() {
+			enc := tok.NewEncoder()
+			for _, t := range texts {
+				enc.Encode(t)
+			}
+		}
+	})
+	b.Run("incremental", func(b *testing.B) {
+		b.SetBytes(int64(total))
+		for b.Loop() {
+			enc := tok.NewEncoder()
+			var memo *tokenize.Memo
+			for _, t := range texts {
+				_, memo = enc.EncodeAfter(memo, t)
+			}
+		}
+	})
+}

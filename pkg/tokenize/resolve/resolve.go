@@ -1,0 +1,134 @@
+// Package resolve finds the tokenizer a name stands for: a built-in one, a
+// local tokenizer.json, the Hugging Face cache, or a download from the hub.
+package resolve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"agenttrace/pkg/hfhub"
+	"agenttrace/pkg/tokenize"
+	"agenttrace/pkg/tokenize/llama3"
+)
+
+// DefaultTokenizer is the reference's default when the model says nothing.
+const DefaultTokenizer = "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
+
+// modelPatterns is the reference's mapping from a lower-cased model name
+// substring to a tokenizer, extended with DeepSeek-R1-Distill-Llama.
+var modelPatterns = []struct{ substr, tokenizer string }{
+	{"llama-3.3-70b", "meta-llama/Llama-3.3-70B-Instruct"},
+	{"llama-3.1-70b", "meta-llama/Llama-3.1-70B-Instruct"},
+	{"llama-3.1-8b", "meta-llama/Llama-3.1-8B-Instruct"},
+	{"llama-3-70b", "meta-llama/Meta-Llama-3-70B-Instruct"},
+	{"llama-3-8b", "meta-llama/Meta-Llama-3-8B-Instruct"},
+	{"deepseek-r1-distill-llama-70b", "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"},
+	{"deepseek-r1-distill-llama", DefaultTokenizer},
+}
+
+// Infer picks a tokenizer from the models of the first calls, as the
+// reference does: the first model (in order) whose lower-cased name
+// contains a known pattern decides; with none, DefaultTokenizer. reason
+// says why, for the user.
+func Infer(models []string) (name, reason string) {
+	for _, m := range models {
+		lm := strings.ToLower(m)
+		for _, p := range modelPatterns {
+			if strings.Contains(lm, p.substr) {
+				return p.tokenizer, fmt.Sprintf("model %q contains %q", m, p.substr)
+			}
+		}
+	}
+	if len(models) == 0 {
+		return DefaultTokenizer, "no model name in the first records: the default"
+	}
+	return DefaultTokenizer, fmt.Sprintf("no known model among %q: the default", dedupe(models))
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] && len(out) < 5 {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Source says where a tokenizer was found.
+type Source string
+
+// Options configure Resolve.
+type Options struct {
+	Getenv hfhub.Env    // default os.Getenv
+	Client *http.Client // default http.DefaultClient
+}
+
+// ErrNotFound is wrapped by Resolve's error when the name resolves nowhere.
+var ErrNotFound = errors.New("tokenizer not found")
+
+// Resolve returns the tokenizer name stands for, trying in order: a
+// built-in tokenizer (offline and exact), a local tokenizer.json file or a
+// folder holding one, the Hugging Face cache, and a download from the hub.
+func Resolve(ctx context.Context, name string, o Options) (*tokenize.Tokenizer, Source, error) {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Client == nil {
+		o.Client = http.DefaultClient
+	}
+	if v, ok := llama3.Lookup(name); ok {
+		t, err := llama3.New(name, v)
+		return t, "built-in", err
+	}
+	tried := []string{"built-in: not one of " + strings.Join(builtinNames(), ", ")}
+	if st, err := os.Stat(name); err == nil {
+		path := name
+		if st.IsDir() {
+			path = filepath.Join(name, "tokenizer.json")
+		}
+		t, err := fromFile(name, path)
+		return t, Source("file " + path), err
+	}
+	tried = append(tried, "file: no such file or folder "+name)
+	if !hfhub.IsRepoName(name) {
+		return nil, "", fmt.Errorf("%w: %q (tried %s); give a built-in name, a tokenizer.json path, or a Hugging Face repo ORG/NAME",
+			ErrNotFound, name, strings.Join(tried, "; "))
+	}
+	if p, ok := hfhub.Cached(o.Getenv, name); ok {
+		t, err := fromFile(name, p)
+		return t, Source("Hugging Face cache " + p), err
+	}
+	tried = append(tried, "Hugging Face cache: not in "+hfhub.CacheDir(o.Getenv))
+	p, err := hfhub.Download(ctx, o.Getenv, o.Client, name)
+	if err != nil {
+		tried = append(tried, "download: "+err.Error())
+		return nil, "", fmt.Errorf("%w: %q (tried %s); put its tokenizer.json in the cache (huggingface-cli download %s tokenizer.json) or pass its path",
+			ErrNotFound, name, strings.Join(tried, "; "), name)
+	}
+	t, err := fromFile(name, p)
+	return t, Source("downloaded to " + p), err
+}
+
+func fromFile(name, path string) (*tokenize.Tokenizer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := tokenize.ParseJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tokenize.New(name, spec)
+}
+
+func builtinNames() []string {
+	return []string{"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.2-*", "meta-llama/Meta-Llama-3-*", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B/70B"}
+}
