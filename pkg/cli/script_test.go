@@ -18,6 +18,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"trace-extract":  func() { cli.Main(cli.Extract) },
 		"trace-tokenize": func() { cli.Main(cli.Tokenize) },
+		"trace-hash":     func() { cli.Main(cli.Hash) },
 		// gen-nat REQUESTS CALLS TURN_BYTES writes a synthetic NAT trace to stdout.
 		"gen-nat": func() {
 			n := func(i int) int { v, _ := strconv.Atoi(os.Args[i]); return v }

@@ -295,19 +295,7 @@ func (w *tokWorker) process(line []byte) (out []byte, ntok int, err error) {
 	}
 	w.rec.SetInt("input_length", int64(len(ids)))
 	w.rec.Set("tokenizer", w.name)
-	w.scratch = appendIDs(w.scratch[:0], ids)
+	w.scratch = record.AppendInts(w.scratch[:0], ids)
 	w.rec.Set("input_ids", w.scratch)
 	return w.rec.AppendJSON(make([]byte, 0, len(line)/2+len(w.scratch)+64)), len(ids), nil
-}
-
-// appendIDs appends ids as a JSON array.
-func appendIDs(dst []byte, ids []int) []byte {
-	dst = append(dst, '[')
-	for i, id := range ids {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = strconv.AppendInt(dst, int64(id), 10)
-	}
-	return append(dst, ']')
 }

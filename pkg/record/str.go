@@ -149,3 +149,15 @@ func hex4(b []byte, i int) (rune, bool) {
 	n, err := strconv.ParseUint(string(b[i:i+4]), 16, 32)
 	return rune(n), err == nil
 }
+
+// AppendInts appends v as a compact JSON array of integers to dst.
+func AppendInts[T ~int | ~int32 | ~int64 | ~uint32](dst []byte, v []T) []byte {
+	dst = append(dst, '[')
+	for i, x := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(dst, int64(x), 10)
+	}
+	return append(dst, ']')
+}

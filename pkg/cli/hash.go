@@ -1,0 +1,331 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"agenttrace/pkg/jsonl"
+	"agenttrace/pkg/prefix"
+	"agenttrace/pkg/record"
+	"agenttrace/pkg/stats"
+)
+
+const hashHelp = `Cut each record's input_ids into blocks and write the Mooncake row.
+
+Block k's hash id is determined by the id of block k-1 and the block's tokens;
+a new block gets the next id from 0 up, in one id space for the whole run, so
+rows share an id exactly when they share the whole prefix up to that block
+(the reference's rolling hasher). len(hash_ids) == ceil(input_length / B) on
+every row, as aiperf requires.
+
+Each output line is session_id, agent_type, input_length, output_length,
+hash_ids, delay, timestamp, priority (those present), then any other field
+passed through; input_ids and trace-extract's bookkeeping fields (messages,
+tokenizer, model, request, function, source, prompt_tokens, start_ms, end_ms,
+timestamp_raw, latency_ms) are dropped unless --keep names them.
+
+--table FILE keeps the block table across runs: it is loaded if it exists,
+its numbering continued, and saved atomically at the end, so traces converted
+one after another share one id space. The file records the block size and the
+tokenizer; a run with others is refused. Runs on one table are serialised
+with a lock. Memory holds the table (about 25 bytes a block) and, with
+--stats, a few numbers per row.`
+
+// HashCmd is the grammar of trace-hash.
+type HashCmd struct {
+	Files       []string      `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
+	BlockSize   int           `default:"64" placeholder:"B" help:"Tokens per hash block (aiperf's --isl-block-size must match)."`
+	Table       string        `placeholder:"FILE" help:"Persistent prefix table: load, continue and save it."`
+	LockTimeout time.Duration `default:"60s" help:"How long to wait for another run holding the table."`
+	Keep        []string      `placeholder:"FIELD,..." help:"Keep these fields that are dropped by default."`
+	Stats       bool          `help:"Print the full statistics block and the aiperf command on stderr."`
+	ReplayFile  string        `placeholder:"FILE" help:"The output file's name, for the aiperf command --stats prints."`
+	Quiet       bool          `short:"q" help:"Print no summary on stderr."`
+}
+
+// Hash runs trace-hash.
+func Hash(args []string, s Streams) int {
+	var cmd HashCmd
+	if code, done := parse("trace-hash", hashHelp, &cmd, args, s); done {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err := cmd.run(ctx, s)
+	if ctx.Err() != nil {
+		fmt.Fprintln(s.Stderr, "trace-hash: interrupted: the prefix table was not changed")
+		return 130
+	}
+	return finish("trace-hash", err, s.Stderr)
+}
+
+// dropped are the fields the Mooncake row leaves out by default.
+var dropped = []string{"input_ids", "messages", "tokenizer", "model", "request", "function", "source",
+	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms"}
+
+// leading are the Mooncake fields, in the order they are written.
+var leading = []string{"session_id", "agent_type", "input_length", "output_length", "hash_ids", "delay", "timestamp", "priority"}
+
+func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
+	if cmd.BlockSize <= 0 {
+		return usageError(fmt.Errorf("--block-size must be a positive number of tokens, got %d", cmd.BlockSize))
+	}
+	drop := map[string]bool{}
+	for _, f := range dropped {
+		drop[f] = true
+	}
+	for _, k := range cmd.Keep {
+		delete(drop, strings.TrimSpace(k))
+	}
+
+	var table *prefix.Table
+	if cmd.Table != "" {
+		unlock, err := prefix.Lock(cmd.Table, cmd.LockTimeout)
+		if err != nil {
+			return ioError(err)
+		}
+		defer unlock()
+		table, err = prefix.Load(cmd.Table)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			table = nil
+		case errors.Is(err, prefix.ErrCorrupt):
+			return dataError(fmt.Errorf("%w; it was left as it is: move it away or give another --table", err))
+		case err != nil:
+			return ioError(err)
+		case table.BlockSize() != cmd.BlockSize:
+			return usageError(fmt.Errorf("%s holds blocks of %d tokens, not %d: use --block-size %d or another table",
+				cmd.Table, table.BlockSize(), cmd.BlockSize, table.BlockSize()))
+		}
+	}
+
+	h := &hasher{cmd: cmd, table: table, drop: drop, tableTok: "", st: stats.New(cmd.BlockSize)}
+	if table != nil {
+		h.tableTok = table.Tokenizer()
+	}
+	w := jsonl.NewWriter(s.Stdout)
+	err := eachInput(cmd.Files, s.Stdin, func(in input) error {
+		r := jsonl.NewReader(in.r, in.name)
+		for {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			line, err := r.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return ioError(err)
+			}
+			out, err := h.row(line)
+			if err != nil {
+				return dataError(r.Errorf("%v", err))
+			}
+			if err := w.WriteLine(out); err != nil {
+				return writeErr(err)
+			}
+		}
+	})
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = writeErr(ferr)
+	}
+	if err != nil && !errors.Is(err, jsonl.ErrClosedPipe) {
+		return err // the table is not saved: it stays as it was
+	}
+	if h.table == nil { // no record: nothing to hash
+		h.table = prefix.New(cmd.BlockSize, "")
+	}
+	added := h.table.Added()
+	if cmd.Table != "" && (added > 0 || !fileExists(cmd.Table)) {
+		if err := h.table.Save(ctx, cmd.Table); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return ioError(fmt.Errorf("saving the prefix table: %w", err))
+		}
+	}
+	if cmd.Stats {
+		h.st.Print(s.Stderr, stats.Replay{File: cmd.ReplayFile, Tokenizer: h.table.Tokenizer()})
+	} else if !cmd.Quiet {
+		where := ""
+		if cmd.Table != "" {
+			where = ", table " + cmd.Table
+		}
+		fmt.Fprintf(s.Stderr, "trace-hash: %d rows, %d sessions, %d blocks (%d new), block size %d%s\n",
+			h.st.Rows(), h.st.Sessions(), h.table.Len(), added, cmd.BlockSize, where)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// hasher turns records into Mooncake rows.
+type hasher struct {
+	cmd      *HashCmd
+	table    *prefix.Table
+	tableTok string // the tokenizer of the table (and of the run, once known)
+	seenTok  bool
+	drop     map[string]bool
+	st       *stats.Stats
+	rec, out record.Record
+	tokens   []uint32
+	ids      []int64
+	buf      []byte
+}
+
+func (h *hasher) row(line []byte) ([]byte, error) {
+	if err := record.Parse(line, &h.rec); err != nil {
+		return nil, err
+	}
+	raw, ok := h.rec.Get("input_ids")
+	if !ok {
+		return nil, errors.New(`no "input_ids": trace-hash reads the records trace-tokenize writes`)
+	}
+	var err error
+	if h.tokens, err = parseIDs(raw, h.tokens[:0]); err != nil {
+		return nil, err
+	}
+	n, ok, err := h.rec.Int("input_length")
+	if err != nil {
+		return nil, err
+	}
+	if ok && n != int64(len(h.tokens)) {
+		return nil, fmt.Errorf("input_length is %d but input_ids has %d ids", n, len(h.tokens))
+	}
+	tok, _, err := h.rec.String("tokenizer")
+	if err != nil {
+		return nil, err
+	}
+	if err := h.checkTokenizer(tok); err != nil {
+		return nil, err
+	}
+	if h.ids, err = h.table.HashIDs(h.tokens, -1, h.ids[:0]); err != nil {
+		return nil, err
+	}
+
+	h.out.Reset()
+	for _, k := range leading {
+		switch k {
+		case "input_length":
+			h.out.SetInt(k, int64(len(h.tokens)))
+		case "hash_ids":
+			h.buf = record.AppendInts(h.buf[:0], h.ids)
+			h.out.Set(k, h.buf)
+		default:
+			if v, ok := h.rec.Get(k); ok {
+				h.out.Set(k, v)
+			}
+		}
+	}
+	lead := map[string]bool{}
+	for _, k := range leading {
+		lead[k] = true
+	}
+	for _, f := range h.rec.Fields {
+		if !lead[f.Key] && !h.drop[f.Key] {
+			h.out.Set(f.Key, f.Value)
+		}
+	}
+	if h.cmd.Stats || !h.cmd.Quiet {
+		h.addStats()
+	}
+	return h.out.AppendJSON(nil), nil
+}
+
+// checkTokenizer makes sure every record of the run, and the table, share
+// one tokenizer: ids of two vocabularies must never share prefix ids.
+func (h *hasher) checkTokenizer(tok string) error {
+	if h.table == nil {
+		h.table = prefix.New(h.cmd.BlockSize, tok)
+		h.tableTok, h.seenTok = tok, true
+		return nil
+	}
+	if !h.seenTok {
+		h.seenTok = true
+		if tok != h.tableTok {
+			return fmt.Errorf("tokenizer %q, but the table %s was made with %q: ids of two vocabularies cannot share a prefix table; use another --table",
+				tok, h.cmd.Table, h.tableTok)
+		}
+		return nil
+	}
+	if tok != h.tableTok {
+		return fmt.Errorf("tokenizer %q, but earlier records were tokenized with %q: ids of two vocabularies cannot share prefix ids; tokenize them with one --tokenizer", tok, h.tableTok)
+	}
+	return nil
+}
+
+func (h *hasher) addStats() {
+	sid, _, _ := h.rec.String("session_id")
+	agent, _, _ := h.rec.String("agent_type")
+	prio, _, _ := h.rec.String("priority")
+	outLen, _, _ := h.rec.Int("output_length")
+	delay, ok, _ := h.rec.Int("delay")
+	if !ok {
+		delay = -1
+	}
+	h.st.Add(stats.Row{Session: sid, InputLength: len(h.tokens), OutputLength: int(outLen),
+		HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay})
+}
+
+// parseIDs parses a JSON array of token ids (integers from 0 to 2³²-1).
+func parseIDs(raw []byte, dst []uint32) ([]uint32, error) {
+	bad := func(what string) error {
+		s := string(raw)
+		if len(s) > 40 {
+			s = s[:40] + "..."
+		}
+		return fmt.Errorf("input_ids: %s in %s", what, s)
+	}
+	i := 0
+	space := func() {
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+			i++
+		}
+	}
+	space()
+	if i >= len(raw) || raw[i] != '[' {
+		return dst, bad("want an array of token ids")
+	}
+	i++
+	space()
+	if i < len(raw) && raw[i] == ']' {
+		return dst, nil
+	}
+	for {
+		space()
+		start := i
+		var v uint64
+		for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
+			v = v*10 + uint64(raw[i]-'0')
+			if v > 1<<32-1 {
+				return dst, bad("a token id above 2^32-1")
+			}
+			i++
+		}
+		if i == start || (raw[start] == '0' && i-start > 1) {
+			return dst, bad("want non-negative integer token ids")
+		}
+		dst = append(dst, uint32(v))
+		space()
+		if i >= len(raw) {
+			return dst, bad("unterminated array")
+		}
+		if raw[i] == ']' {
+			return dst, nil
+		}
+		if raw[i] != ',' {
+			return dst, bad("want non-negative integer token ids")
+		}
+		i++
+	}
+}
