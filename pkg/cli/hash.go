@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -48,6 +49,8 @@ type HashCmd struct {
 	Stats       bool          `help:"Print the full statistics block and the aiperf command on stderr."`
 	ReplayFile  string        `placeholder:"FILE" help:"The output file's name, for the aiperf command --stats prints."`
 	Quiet       bool          `short:"q" help:"Print no summary on stderr."`
+
+	guard *saveGuard
 }
 
 // Hash runs trace-hash.
@@ -56,14 +59,55 @@ func Hash(args []string, s Streams) int {
 	if code, done := parse("trace-hash", hashHelp, &cmd, args, s); done {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	guard := &saveGuard{cancel: cancel, stderr: s.Stderr}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			guard.interrupt()
+		}
+	}()
+	cmd.guard = guard
 	err := cmd.run(ctx, s)
 	if ctx.Err() != nil {
 		fmt.Fprintln(s.Stderr, "trace-hash: interrupted: the prefix table was not changed")
 		return 130
 	}
 	return finish("trace-hash", err, s.Stderr)
+}
+
+// saveGuard decides what a signal does: before the table is being saved,
+// the process ends at once (nothing has been written); during the save, the
+// save is cancelled, which removes its temporary file and leaves the table
+// as it was.
+type saveGuard struct {
+	mu     sync.Mutex
+	saving bool
+	cancel context.CancelFunc
+	stderr io.Writer
+}
+
+func (g *saveGuard) interrupt() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.saving {
+		g.cancel()
+		return
+	}
+	fmt.Fprintln(g.stderr, "trace-hash: interrupted: the prefix table was not changed")
+	os.Exit(130)
+}
+
+func (g *saveGuard) setSaving(on bool) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	g.saving = on
+	g.mu.Unlock()
 }
 
 // dropped are the fields the Mooncake row leaves out by default.
@@ -144,7 +188,10 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 	}
 	added := h.table.Added()
 	if cmd.Table != "" && (added > 0 || !fileExists(cmd.Table)) {
-		if err := h.table.Save(ctx, cmd.Table); err != nil {
+		cmd.guard.setSaving(true)
+		err := h.table.Save(ctx, cmd.Table)
+		cmd.guard.setSaving(false)
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
