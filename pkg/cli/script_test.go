@@ -19,6 +19,7 @@ func TestMain(m *testing.M) {
 		"trace-extract":  func() { cli.Main(cli.Extract) },
 		"trace-tokenize": func() { cli.Main(cli.Tokenize) },
 		"trace-hash":     func() { cli.Main(cli.Hash) },
+		"trace-classify": func() { cli.Main(cli.Classify) },
 		// gen-nat REQUESTS CALLS TURN_BYTES writes a synthetic NAT trace to stdout.
 		"gen-nat": func() {
 			n := func(i int) int { v, _ := strconv.Atoi(os.Args[i]); return v }

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"agenttrace/pkg/chat"
+	"agenttrace/pkg/classify"
+	"agenttrace/pkg/jsonl"
+	"agenttrace/pkg/record"
+)
+
+const classifyHelp = `Tag each record with agent_type and priority.
+
+agent_type comes from ordered rules on the call's first system message, first
+user message, model and NAT function; the first rule that holds wins. The
+built-in rules are the reference converter's:
+
+  system message starts with "You are a Deep Research agent"  deep_coordinator
+                             "Gather and synthesize comprehe"  research_worker
+                             "For the given task, generate a"  research_planner
+                             "Current date and time:"          shallow_agent
+  (any other system message)                                   unknown
+  no system message, first user message contains
+                             "Classify the user message"       classifier
+                             "complexity analyzer"             complexity_analyzer
+
+--rules FILE replaces them with your own (YAML or JSON; see the README and
+rules/aiq-v2.yaml). priority is kept when the record has one (telemetry's
+latency_priority), else MEDIUM. Streams: memory does not grow with input.`
+
+// ClassifyCmd is the grammar of trace-classify.
+type ClassifyCmd struct {
+	Files []string `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
+	Rules string   `placeholder:"FILE" help:"Rules file (YAML or JSON) instead of the built-in rules."`
+	By    string   `enum:"rules,function" default:"rules" help:"rules, or function: when no rule matches, use the NAT function name as agent_type."`
+	Quiet bool     `short:"q" help:"Print no summary on stderr."`
+}
+
+// Classify runs trace-classify.
+func Classify(args []string, s Streams) int {
+	var cmd ClassifyCmd
+	if code, done := parse("trace-classify", classifyHelp, &cmd, args, s); done {
+		return code
+	}
+	return finish("trace-classify", cmd.run(s), s.Stderr)
+}
+
+// defaultPriority is the reference's priority for calls that have none.
+const defaultPriority = "MEDIUM"
+
+func (cmd *ClassifyCmd) run(s Streams) error {
+	rules := classify.Seed()
+	if cmd.Rules != "" {
+		data, err := os.ReadFile(cmd.Rules)
+		if err != nil {
+			return ioError(err)
+		}
+		if rules, err = classify.Parse(cmd.Rules, data); err != nil {
+			return usageError(err)
+		}
+	}
+	w := jsonl.NewWriter(s.Stdout)
+	counts := map[string]int{}
+	var order []string
+	var rec record.Record
+	var buf []byte
+	medium := record.AppendString(nil, defaultPriority)
+	err := eachInput(cmd.Files, s.Stdin, func(in input) error {
+		r := jsonl.NewReader(in.r, in.name)
+		for {
+			line, err := r.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return ioError(err)
+			}
+			if err := record.Parse(line, &rec); err != nil {
+				return dataError(r.Errorf("%v", err))
+			}
+			raw, ok := rec.Get("messages")
+			if !ok {
+				return dataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
+			}
+			msgs, err := chat.Decode(raw)
+			if err != nil {
+				return dataError(r.Errorf("%v", err))
+			}
+			call := classify.FromMessages(msgs)
+			if call.Model, _, err = rec.String("model"); err != nil {
+				return dataError(r.Errorf("%v", err))
+			}
+			if call.Function, _, err = rec.String("function"); err != nil {
+				return dataError(r.Errorf("%v", err))
+			}
+			agent, matched := rules.Classify(&call)
+			if !matched && cmd.By == "function" && call.Function != "" {
+				agent = call.Function
+			}
+			if counts[agent] == 0 {
+				order = append(order, agent)
+			}
+			counts[agent]++
+			rec.SetString("agent_type", agent)
+			if v, ok := rec.Get("priority"); !ok || string(v) == "null" {
+				rec.Set("priority", medium)
+			}
+			buf = rec.AppendJSON(buf[:0])
+			if err := w.WriteLine(buf); err != nil {
+				return writeErr(err)
+			}
+		}
+	})
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = writeErr(ferr)
+	}
+	if err != nil {
+		if errors.Is(err, jsonl.ErrClosedPipe) {
+			return nil
+		}
+		return err
+	}
+	if !cmd.Quiet {
+		parts := make([]string, len(order))
+		for i, a := range order {
+			parts[i] = fmt.Sprintf("%s %d", a, counts[a])
+		}
+		fmt.Fprintf(s.Stderr, "trace-classify: %s\n", strings.Join(parts, ", "))
+	}
+	return nil
+}
