@@ -129,6 +129,9 @@ func (cmd *ClassifyCmd) run(s Streams) error {
 		for i, a := range order {
 			parts[i] = fmt.Sprintf("%s %d", a, counts[a])
 		}
+		if len(parts) == 0 {
+			parts = []string{"0 records"}
+		}
 		fmt.Fprintf(s.Stderr, "trace-classify: %s\n", strings.Join(parts, ", "))
 	}
 	return nil

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script. $TESTDATA is
-// the repository's testdata folder.
+// the repository's testdata folder, $SCRIPTS its scripts folder.
 func TestScripts(t *testing.T) {
 	td, err := filepath.Abs("../../testdata")
 	if err != nil {
@@ -42,6 +42,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("TESTDATA", td)
+			e.Setenv("SCRIPTS", filepath.Join(td, "..", "scripts"))
 			// Never touch the user's Hugging Face cache or the network.
 			e.Setenv("HF_HUB_CACHE", filepath.Join(e.WorkDir, ".hf-cache"))
 			e.Setenv("HF_HUB_OFFLINE", "1")

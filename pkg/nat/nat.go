@@ -8,22 +8,14 @@ package nat
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"slices"
 	"strconv"
-	"strings"
-
-	"github.com/bytedance/sonic"
 
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/jsondecode"
 )
-
-// decoder copies strings out of the input buffer (which the scanner reuses)
-// and keeps numbers exact.
-var decoder = sonic.Config{CopyString: true, UseNumber: true}.Froze()
 
 // Request is the part of one NAT request that the toolkit uses.
 type Request struct {
@@ -87,8 +79,8 @@ type request struct {
 // returns it) and extracts its LLM calls.
 func Decode(elem []byte) (*Request, error) {
 	var raw request
-	if err := decoder.Unmarshal(elem, &raw); err != nil {
-		return nil, fmt.Errorf("not a valid NAT request: %s", describe(elem, &raw, err))
+	if err := jsondecode.Unmarshal(elem, &raw); err != nil {
+		return nil, fmt.Errorf("not a valid NAT request: %w", err)
 	}
 	req := &Request{Number: pyStr(raw.RequestNumber)}
 	if raw.RequestNumber == nil {
@@ -149,51 +141,6 @@ func Decode(elem []byte) (*Request, error) {
 		return cmp.Compare(sortTime(a.EndTime), sortTime(b.EndTime))
 	})
 	return req, nil
-}
-
-// describe explains a decoding error in terms of the JSON. sonic's messages
-// are terse, so the input is decoded again with encoding/json, whose errors
-// name the field; this costs nothing on the good path.
-func describe(elem []byte, v any, err error) string {
-	err2 := json.Unmarshal(elem, v)
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err2, &te):
-		return fmt.Sprintf("field %q is %s, want %s", te.Field, article(te.Value), jsonKind(te.Type))
-	case errors.As(err2, &se):
-		return fmt.Sprintf("invalid JSON at byte %d of the request: %v", se.Offset, se)
-	case err2 != nil:
-		return err2.Error()
-	}
-	return strings.SplitN(err.Error(), "\n", 2)[0]
-}
-
-func article(jsonType string) string {
-	switch jsonType {
-	case "object", "array":
-		return "an " + jsonType
-	case "":
-		return "a value"
-	}
-	return "a " + jsonType
-}
-
-// jsonKind names the JSON kind that decodes into t.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Pointer:
-		return jsonKind(t.Elem())
-	}
-	return "a number"
 }
 
 // sortTime is the reference's sort key: event_timestamp, or 0 when absent.

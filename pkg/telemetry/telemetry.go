@@ -9,12 +9,9 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/bytedance/sonic"
-
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/jsondecode"
 )
-
-var decoder = sonic.Config{CopyString: true, UseNumber: true}.Froze()
 
 // Event is one telemetry event, reduced to what the toolkit uses.
 type Event struct {
@@ -57,8 +54,8 @@ type rawEvent struct {
 // other events only Type is set.
 func Parse(line []byte) (*Event, error) {
 	var raw rawEvent
-	if err := decoder.Unmarshal(line, &raw); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %v", err)
+	if err := jsondecode.Unmarshal(line, &raw); err != nil {
+		return nil, fmt.Errorf("not a JSON event object: %w", err)
 	}
 	ev := &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
 	switch t := raw.EventType.(type) {

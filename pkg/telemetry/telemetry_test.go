@@ -58,7 +58,8 @@ func TestParseOtherEventsAndErrors(t *testing.T) {
 		t.Errorf("tool_call: %+v %v", ev, err)
 	}
 	for _, tc := range []struct{ in, want string }{
-		{`[1]`, "not a JSON object"},
+		{`[1]`, "not a JSON event object: the value is an array, want an object"},
+		{`{"event_type": "llm_call"`, "the JSON ends too early"},
 		{`{"session_id":"s"}`, `no "event_type"`},
 		{`{"event_type":5}`, `"event_type" is a number, want a string`},
 		{`{"event_type":"llm_call","session_id":["s"]}`, `"session_id" is a list`},

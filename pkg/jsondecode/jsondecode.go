@@ -1,0 +1,81 @@
+// Package jsondecode decodes JSON input with sonic and, when that fails,
+// explains the error in terms of the input: sonic's own messages are terse
+// and span several lines, so the input is decoded again with encoding/json,
+// whose errors name the field and the offset. This costs nothing on the
+// good path.
+package jsondecode
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/bytedance/sonic"
+)
+
+// Config is the sonic configuration the input readers use: strings are
+// copied out of the input buffer (which readers reuse) and numbers kept
+// exact as json.Number.
+var Config = sonic.Config{CopyString: true, UseNumber: true}.Froze()
+
+// Unmarshal decodes data into v. On failure the error says what is wrong
+// with data, in one line.
+func Unmarshal(data []byte, v any) error {
+	if err := Config.Unmarshal(data, v); err != nil {
+		return errors.New(Describe(data, v, err))
+	}
+	return nil
+}
+
+// Describe explains err, which sonic returned for data, in one line.
+func Describe(data []byte, v any, err error) string {
+	d := json.NewDecoder(strings.NewReader(string(data)))
+	d.UseNumber()
+	err2 := d.Decode(v)
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err2, &te):
+		if te.Field == "" {
+			return fmt.Sprintf("the value is %s, want %s", article(te.Value), kind(te.Type))
+		}
+		return fmt.Sprintf("field %q is %s, want %s", te.Field, article(te.Value), kind(te.Type))
+	case errors.Is(err2, io.ErrUnexpectedEOF):
+		return "the JSON ends too early (truncated?)"
+	case errors.As(err2, &se):
+		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
+	case err2 != nil:
+		return err2.Error()
+	}
+	return strings.SplitN(err.Error(), "\n", 2)[0]
+}
+
+func article(jsonType string) string {
+	switch jsonType {
+	case "object", "array":
+		return "an " + jsonType
+	case "":
+		return "a value"
+	}
+	return "a " + jsonType
+}
+
+// kind names the JSON kind that decodes into t.
+func kind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Pointer:
+		return kind(t.Elem())
+	}
+	return "a number"
+}
