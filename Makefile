@@ -2,7 +2,7 @@
 BIN       ?= bin
 GO        ?= go
 FUZZTIME  ?= 60s
-CMDS      := trace-extract
+CMDS      := trace-extract trace-classify trace-tokenize trace-hash
 
 .PHONY: build install test bench fuzz demo clean
 
@@ -28,9 +28,12 @@ fuzz:
 	  done; \
 	done
 
+# Both seed-compatible converters on the bundled samples, with statistics.
 demo: build
-	$(BIN)/trace-extract testdata/nat/shapes.json | head -c 600; echo
-	$(BIN)/trace-extract testdata/telemetry/research.jsonl > /dev/null
+	@mkdir -p $(BIN)/demo
+	scripts/nat-to-mooncake --input-file testdata/nat/multi.json --output-file $(BIN)/demo/nat_mooncake.jsonl
+	scripts/telemetry-to-mooncake --input-file testdata/telemetry/sessions.jsonl --output-file $(BIN)/demo/telemetry_mooncake.jsonl
+	@head -n 2 $(BIN)/demo/nat_mooncake.jsonl | cut -c1-160
 
 clean:
 	rm -rf $(BIN)

@@ -14,6 +14,7 @@ import (
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/nat"
+	"agenttrace/pkg/progress"
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/telemetry"
 )
@@ -109,7 +110,12 @@ func (cmd *ExtractCmd) run(s Streams) error {
 	w := jsonl.NewWriter(s.Stdout)
 	x := &extractor{cmd: cmd, w: w, delay: delay, stderr: s.Stderr}
 	err = eachInput(cmd.Files, s.Stdin, func(in input) error {
-		br := bufio.NewReaderSize(in.r, 1<<20)
+		var bar *progress.Bar
+		if !cmd.Quiet {
+			bar = progress.Start(s.Stderr, "trace-extract "+in.name, in.size)
+		}
+		x.bar = bar
+		br := bufio.NewReaderSize(bar.Reader(in.r), 1<<20)
 		format := cmd.Format
 		if format == "auto" {
 			var err error
@@ -124,6 +130,7 @@ func (cmd *ExtractCmd) run(s Streams) error {
 		} else {
 			err = x.telemetry(br, in.name)
 		}
+		bar.Stop()
 		if err != nil {
 			return err
 		}
@@ -176,6 +183,7 @@ type extractor struct {
 	stderr io.Writer
 	st     extractStats
 	buf    []byte
+	bar    *progress.Bar
 }
 
 func (x *extractor) warnf(name, format string, args ...any) {
@@ -278,6 +286,7 @@ func setMs(rec *record.Record, key string, ms float64) {
 func (x *extractor) write(rec *record.Record) error {
 	x.buf = rec.AppendJSON(x.buf[:0])
 	x.st.records++
+	x.bar.Record()
 	if err := x.w.WriteLine(x.buf); err != nil {
 		return writeErr(err)
 	}

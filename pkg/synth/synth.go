@@ -20,6 +20,7 @@ type Options struct {
 	TurnBytes    int    // approximate bytes of text added per call
 	Seed         uint64 // random seed; the same options give the same bytes
 	NewTokenSpam int    // LLM_NEW_TOKEN steps per call (streaming traces)
+	EchoInput    bool   // repeat the call's last message in LLM_START data.input, as NAT does
 }
 
 var words = strings.Fields(`the a of to and in is for on with that by this be are from as at or it an
@@ -60,7 +61,13 @@ func Write(w io.Writer, o Options) error {
 				}
 				msg(bw, role, h)
 			}
-			bw.WriteString("], \"chat_responses\": null}, \"usage_info\": {\"token_usage\": {\"prompt_tokens\": 0, \"completion_tokens\": 0, \"total_tokens\": 0}}}}")
+			bw.WriteString("], \"chat_responses\": null}")
+			if o.EchoInput {
+				bw.WriteString(", \"data\": {\"input\": ")
+				bw.Write(record.AppendString(nil, strings.Join(history, "\n")))
+				bw.WriteString(", \"output\": null}")
+			}
+			bw.WriteString(", \"usage_info\": {\"token_usage\": {\"prompt_tokens\": 0, \"completion_tokens\": 0, \"total_tokens\": 0}}}}")
 			t += 0.25
 			for k := 0; k < o.NewTokenSpam; k++ {
 				fmt.Fprintf(bw, ",\n      {\"parent_id\": \"root\", \"payload\": {\"event_type\": \"LLM_NEW_TOKEN\", \"event_timestamp\": %.6f, \"UUID\": \"%s\", \"data\": {\"chunk\": %s}}}", t, uuid, record.AppendString(nil, words[rng.IntN(len(words))]))

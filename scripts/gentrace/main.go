@@ -1,0 +1,33 @@
+// Command gentrace writes a synthetic, deterministic NAT profiler trace to
+// stdout, for benchmarks (scripts/bench) and load tests.
+//
+//	go run ./scripts/gentrace -requests 40 -calls 50 -turn 2400 > trace.json
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+
+	"agenttrace/pkg/synth"
+)
+
+func main() {
+	var o synth.Options
+	flag.IntVar(&o.Requests, "requests", 40, "requests (sessions)")
+	flag.IntVar(&o.CallsPerReq, "calls", 50, "LLM calls per request")
+	flag.IntVar(&o.TurnBytes, "turn", 2400, "bytes of text each call adds to the conversation")
+	flag.IntVar(&o.NewTokenSpam, "new-token-events", 20, "LLM_NEW_TOKEN steps per call")
+	flag.BoolVar(&o.EchoInput, "echo-input", true, "repeat the conversation in LLM_START data.input, as NAT traces do")
+	seed := flag.Uint64("seed", 1, "random seed")
+	flag.Parse()
+	o.Seed = *seed
+	w := bufio.NewWriterSize(os.Stdout, 1<<20)
+	if err := synth.Write(w, o); err == nil {
+		err = w.Flush()
+	} else {
+		fmt.Fprintln(os.Stderr, "gentrace:", err)
+		os.Exit(3)
+	}
+}
