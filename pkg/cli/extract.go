@@ -17,6 +17,7 @@ import (
 	"agenttrace/pkg/progress"
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/telemetry"
+	"agenttrace/pkg/thread"
 )
 
 const extractHelp = `Read agent traces and write one JSON record per LLM call.
@@ -39,7 +40,10 @@ usage; see the README's record contract. A summary goes to stderr.`
 type ExtractCmd struct {
 	Files        []string `arg:"" optional:"" name:"FILE" help:"Trace files to read (default: standard input)."`
 	Format       string   `enum:"auto,nat,telemetry" default:"auto" help:"Input format: auto, nat or telemetry."`
-	Delay        string   `placeholder:"MS|none" help:"Delay in ms put on every record of a session but its first (default: 500 for NAT as the reference, none for telemetry); 'none' omits it."`
+	Delay        string   `placeholder:"MS|auto|none" help:"Delay before every call of a session but its first: a number of ms (default: 500 for NAT as the reference, none for telemetry), 'auto' for the real gap since the end of the session's previous call, or 'none'."`
+	Timestamps   bool     `help:"Add timestamp: ms since the start of the first call (aiperf's fixed-schedule replay)."`
+	Threads      bool     `help:"Split each session into conversation threads (interleaved agents): session_id becomes SESSION/N, the original goes to parent_session."`
+	Usage        string   `enum:"stream,end" default:"stream" help:"NAT token usage: stream takes the largest usage of the call's LLM_NEW_TOKEN steps when there is one (the true counts of streaming traces), end the LLM_END's as the reference."`
 	SkipRequests int      `placeholder:"N" help:"NAT: skip the first N requests of each file."`
 	NumRequests  *int     `placeholder:"N" help:"NAT: keep at most N requests (after skipping) of each file (default: all)."`
 	SkipInvalid  bool     `help:"Skip (and count) invalid events or requests instead of stopping with an error."`
@@ -55,10 +59,11 @@ func Extract(args []string, s Streams) int {
 	return finish("trace-extract", cmd.run(s), s.Stderr)
 }
 
-// delaySpec is the parsed --delay: a fixed number of ms, or none.
+// delaySpec is the parsed --delay: a fixed number of ms, auto, or none.
 type delaySpec struct {
 	set  bool // given on the command line
 	none bool
+	auto bool
 	ms   int64
 }
 
@@ -68,10 +73,12 @@ func parseDelay(v string) (delaySpec, error) {
 		return delaySpec{}, nil
 	case "none":
 		return delaySpec{set: true, none: true}, nil
+	case "auto":
+		return delaySpec{set: true, auto: true}, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return delaySpec{}, usageError(fmt.Errorf("--delay: want a number of milliseconds (0 or more) or 'none', got %q", v))
+		return delaySpec{}, usageError(fmt.Errorf("--delay: want a number of milliseconds (0 or more), 'auto' or 'none', got %q", v))
 	}
 	return delaySpec{set: true, ms: n}, nil
 }
@@ -97,6 +104,9 @@ type extractStats struct {
 	nonText                     int
 	otherEvents                 int // telemetry events that are not llm_call
 	invalid                     int // skipped with --skip-invalid
+	usageFixed                  int // NAT calls whose usage came from LLM_NEW_TOKEN
+	threads                     int // with --threads
+	noTiming                    int // delays or timestamps without the times they need
 }
 
 func (cmd *ExtractCmd) run(s Streams) error {
@@ -108,7 +118,7 @@ func (cmd *ExtractCmd) run(s Streams) error {
 		return usageError(errors.New("--skip-requests and --num-requests take a number of requests, 0 or more"))
 	}
 	w := jsonl.NewWriter(s.Stdout)
-	x := &extractor{cmd: cmd, w: w, delay: delay, stderr: s.Stderr}
+	x := &extractor{cmd: cmd, w: w, delay: delay, stderr: s.Stderr, originMs: math.NaN()}
 	err = eachInput(cmd.Files, s.Stdin, func(in input) error {
 		var bar *progress.Bar
 		if !cmd.Quiet {
@@ -184,6 +194,8 @@ type extractor struct {
 	st     extractStats
 	buf    []byte
 	bar    *progress.Bar
+	// originMs is the start of the first call written, for --timestamps.
+	originMs float64
 }
 
 func (x *extractor) warnf(name, format string, args ...any) {
@@ -194,7 +206,6 @@ func (x *extractor) warnf(name, format string, args ...any) {
 
 func (x *extractor) nat(r io.Reader, name string) error {
 	sc := nat.NewArrayScanner(r)
-	delayMs, withDelay := x.delay.forFormat("nat")
 	for i := 0; ; i++ {
 		elem, err := sc.Next()
 		if err == io.EOF {
@@ -230,41 +241,135 @@ func (x *extractor) nat(r io.Reader, name string) error {
 			x.st.noCalls++
 			continue
 		}
-		session := "conv_" + req.Number
-		first := true
+		calls := make([]call, 0, len(req.Calls))
 		for _, c := range req.Calls {
-			text := chat.PromptText(c.Messages)
-			if text == "" {
-				x.st.emptyPrompt++
-				continue
+			out, prompt, hasPrompt := c.CompletionTokens, c.PromptTokens, c.HasPromptTokens
+			if x.cmd.Usage == "stream" && c.HasStreamUsage &&
+				(c.StreamCompletionTokens != out || c.StreamPromptTokens != prompt) {
+				out, prompt, hasPrompt = c.StreamCompletionTokens, c.StreamPromptTokens, c.StreamPromptTokens > 0 || hasPrompt
+				x.st.usageFixed++
 			}
-			var rec record.Record
-			rec.SetString("session_id", session)
-			rec.Set("request", []byte(jsonNumberOrString(req.Number)))
-			rec.SetString("model", c.Model)
-			if c.Function != "" {
-				rec.SetString("function", c.Function)
-			}
-			if !first && withDelay {
-				rec.SetInt("delay", delayMs)
-			}
-			if first {
-				x.st.sessions++
-			}
-			first = false
-			rec.SetInt("output_length", c.CompletionTokens)
-			if c.HasPromptTokens {
-				rec.SetInt("prompt_tokens", c.PromptTokens)
-			}
-			setMs(&rec, "start_ms", c.StartTime*1000)
-			setMs(&rec, "end_ms", c.EndTime*1000)
-			rec.SetString("source", "nat")
-			rec.Set("messages", chat.AppendJSON(nil, c.Messages))
-			if err := x.write(&rec); err != nil {
-				return err
-			}
+			calls = append(calls, call{
+				request: req.Number, model: c.Model, function: c.Function, messages: c.Messages,
+				output: out, prompt: prompt, hasPrompt: hasPrompt,
+				startMs: c.StartTime * 1000, endMs: c.EndTime * 1000, latencyMs: math.NaN(),
+			})
+		}
+		if err := x.emitSession("nat", "conv_"+req.Number, calls); err != nil {
+			return err
 		}
 	}
+}
+
+// call is one LLM call of either format, ready to become a record.
+type call struct {
+	request   string // NAT request_number; "" for telemetry
+	model     string
+	function  string
+	messages  []chat.Message
+	output    int64
+	prompt    int64
+	hasPrompt bool
+	startMs   float64 // NaN when unknown
+	endMs     float64 // NaN when unknown
+	// telemetry only
+	priority     string
+	hasPriority  bool
+	timestampRaw []byte // the raw JSON timestamp
+	latencyMs    float64
+}
+
+// emitSession writes the records of one session's calls, in order: calls
+// with an empty prompt are dropped; with --threads the session is split
+// into threads; delay and timestamp are set as the flags say.
+func (x *extractor) emitSession(format, session string, calls []call) error {
+	fixedMs, withDelay := x.delay.forFormat(format)
+	var split thread.Splitter
+	type threadState struct {
+		rows  int
+		endMs float64
+	}
+	var threads []threadState
+	for i := range calls {
+		c := &calls[i]
+		if chat.PromptText(c.messages) == "" {
+			x.st.emptyPrompt++
+			continue
+		}
+		sid, n := session, 0
+		if x.cmd.Threads {
+			n, _ = split.Add(c.messages)
+			sid = session + "/" + strconv.Itoa(n)
+		}
+		for len(threads) <= n {
+			threads = append(threads, threadState{endMs: math.NaN()})
+			x.st.sessions++
+		}
+		th := &threads[n]
+		var rec record.Record
+		rec.SetString("session_id", sid)
+		if x.cmd.Threads {
+			rec.SetString("parent_session", session)
+		}
+		if c.request != "" {
+			rec.Set("request", []byte(jsonNumberOrString(c.request)))
+		}
+		rec.SetString("model", c.model)
+		if c.function != "" {
+			rec.SetString("function", c.function)
+		}
+		if c.hasPriority {
+			rec.SetString("priority", c.priority)
+		}
+		if th.rows > 0 && withDelay {
+			ms := fixedMs
+			if x.delay.auto {
+				ms = 0
+				if gap := c.startMs - th.endMs; !math.IsNaN(gap) {
+					ms = max(0, int64(math.Round(gap)))
+				} else {
+					x.st.noTiming++
+				}
+			}
+			rec.SetInt("delay", ms)
+		}
+		if x.cmd.Timestamps {
+			if math.IsNaN(c.startMs) {
+				x.st.noTiming++
+			} else {
+				if math.IsNaN(x.originMs) {
+					x.originMs = c.startMs
+				}
+				rec.SetInt("timestamp", max(0, int64(math.Round(c.startMs-x.originMs))))
+			}
+		}
+		rec.SetInt("output_length", c.output)
+		if c.hasPrompt {
+			rec.SetInt("prompt_tokens", c.prompt)
+		}
+		setMs(&rec, "start_ms", c.startMs)
+		setMs(&rec, "end_ms", c.endMs)
+		if c.timestampRaw != nil {
+			rec.Set("timestamp_raw", c.timestampRaw)
+		}
+		if !math.IsNaN(c.latencyMs) {
+			rec.Set("latency_ms", strconv.AppendFloat(nil, c.latencyMs, 'f', -1, 64))
+		}
+		rec.SetString("source", format)
+		rec.Set("messages", chat.AppendJSON(nil, c.messages))
+		if err := x.write(&rec); err != nil {
+			return err
+		}
+		th.rows++
+		th.endMs = c.endMs
+		if math.IsNaN(th.endMs) {
+			th.endMs = c.startMs
+		}
+	}
+	if x.cmd.Threads {
+		x.st.threads += len(threads)
+	}
+	return nil
 }
 
 // jsonNumberOrString returns s as a JSON number when it is one, else as a
@@ -345,49 +450,36 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 		}
 		return compareTimestamps(a.Event, b.Event)
 	})
-	delayMs, withDelay := x.delay.forFormat("telemetry")
-	prev := ""
-	for i, ev := range events {
-		text := chat.PromptText(ev.Messages)
-		if text == "" {
-			x.st.emptyPrompt++
-			continue
+	for len(events) > 0 {
+		n := 1
+		for n < len(events) && events[n].SessionID == events[0].SessionID {
+			n++
 		}
-		first := i == 0 || ev.SessionID != prev
-		if first {
-			x.st.sessions++
-		}
-		prev = ev.SessionID
-		var rec record.Record
-		rec.SetString("session_id", ev.SessionID)
-		rec.SetString("model", ev.Model)
-		if ev.HasPriority {
-			rec.SetString("priority", ev.Priority)
-		}
-		if !first && withDelay {
-			rec.SetInt("delay", delayMs)
-		}
-		rec.SetInt("output_length", ev.CompletionTokens)
-		if ev.HasPromptTokens {
-			rec.SetInt("prompt_tokens", ev.PromptTokens)
-		}
-		setMs(&rec, "start_ms", ev.StartMs)
-		if ev.HasTimestamp {
-			if ev.TimestampIsNumber {
-				rec.Set("timestamp_raw", []byte(ev.Timestamp))
-			} else {
-				rec.SetString("timestamp_raw", ev.Timestamp)
+		calls := make([]call, n)
+		for i, ev := range events[:n] {
+			c := call{
+				model: ev.Model, messages: ev.Messages, output: ev.CompletionTokens,
+				prompt: ev.PromptTokens, hasPrompt: ev.HasPromptTokens,
+				startMs: ev.StartMs, endMs: ev.StartMs + ev.LatencyMs,
+				priority: ev.Priority, hasPriority: ev.HasPriority, latencyMs: ev.LatencyMs,
 			}
+			if math.IsNaN(ev.LatencyMs) {
+				c.endMs = ev.StartMs // no latency: the call is taken to end where it starts
+			}
+			if ev.HasTimestamp {
+				if ev.TimestampIsNumber {
+					c.timestampRaw = []byte(ev.Timestamp)
+				} else {
+					c.timestampRaw = record.AppendString(nil, ev.Timestamp)
+				}
+			}
+			calls[i] = c
 		}
-		if !math.IsNaN(ev.LatencyMs) {
-			rec.Set("latency_ms", strconv.AppendFloat(nil, ev.LatencyMs, 'f', -1, 64))
-		}
-		rec.SetString("source", "telemetry")
-		rec.Set("messages", chat.AppendJSON(nil, ev.Messages))
-		if err := x.write(&rec); err != nil {
+		if err := x.emitSession("telemetry", events[0].SessionID, calls); err != nil {
 			return err
 		}
-		events[i].Event = nil // let the collector have it
+		clear(events[:n]) // let the collector have them
+		events = events[n:]
 	}
 	return nil
 }
@@ -415,7 +507,11 @@ func (x *extractor) summary(name, format string) {
 	if format == "nat" {
 		fmt.Fprintf(&b, ", %d requests", x.st.requests)
 	}
-	fmt.Fprintf(&b, ", %d sessions, %d records", x.st.sessions, x.st.records)
+	sessions := "sessions"
+	if x.cmd.Threads {
+		sessions = "thread sessions"
+	}
+	fmt.Fprintf(&b, ", %d %s, %d records", x.st.sessions, sessions, x.st.records)
 	var dropped []string
 	add := func(n int, what string) {
 		if n > 0 {
@@ -433,6 +529,15 @@ func (x *extractor) summary(name, format string) {
 	}
 	if x.st.nonText > 0 {
 		fmt.Fprintf(&b, "; %d message parts without text ignored", x.st.nonText)
+	}
+	if x.st.threads > 0 {
+		fmt.Fprintf(&b, "; %d threads", x.st.threads)
+	}
+	if x.st.usageFixed > 0 {
+		fmt.Fprintf(&b, "; %d calls took their token usage from LLM_NEW_TOKEN (LLM_END sums streamed chunks; --usage end keeps it)", x.st.usageFixed)
+	}
+	if x.st.noTiming > 0 {
+		fmt.Fprintf(&b, "; %d delays or timestamps lacked the times they need (delay 0, no timestamp)", x.st.noTiming)
 	}
 	fmt.Fprintln(x.stderr, b.String())
 }

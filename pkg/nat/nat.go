@@ -42,6 +42,13 @@ type Call struct {
 	CompletionTokens, PromptTokens       int64
 	HasCompletionTokens, HasPromptTokens bool
 
+	// The largest usage among the call's LLM_NEW_TOKEN steps (streaming
+	// traces); HasStreamUsage is false when none reports a positive count.
+	// With LangChain and NIM, LLM_END sums the cumulative per-chunk usage, so
+	// these are the true counts.
+	StreamCompletionTokens, StreamPromptTokens int64
+	HasStreamUsage                             bool
+
 	// event_timestamp of the LLM_START and LLM_END steps, in seconds since
 	// the epoch; NaN when absent.
 	StartTime, EndTime float64
@@ -89,11 +96,23 @@ func Decode(elem []byte) (*Request, error) {
 	var st chat.Stats
 	starts := make(map[string]*step)
 	used := make(map[string]bool)
+	stream := make(map[string][2]int64) // UUID -> largest (completion, prompt) of LLM_NEW_TOKEN
 	for i := range raw.Steps {
 		p := &raw.Steps[i].Payload
-		if p.EventType == "LLM_START" {
+		switch p.EventType {
+		case "LLM_START":
 			if id := pyStr(p.UUID); id != "" {
 				starts[id] = &raw.Steps[i] // a repeated UUID: the last START wins, as in the reference
+			}
+		case "LLM_NEW_TOKEN":
+			if u := p.UsageInfo; u != nil && u.TokenUsage != nil {
+				c, _, err1 := count(u.TokenUsage.CompletionTokens)
+				q, _, err2 := count(u.TokenUsage.PromptTokens)
+				if err1 == nil && err2 == nil && (c > 0 || q > 0) {
+					id := pyStr(p.UUID)
+					m := stream[id]
+					stream[id] = [2]int64{max(m[0], c), max(m[1], q)}
+				}
 			}
 		}
 	}
@@ -132,6 +151,9 @@ func Decode(elem []byte) (*Request, error) {
 			if c.PromptTokens, c.HasPromptTokens, err = count(u.TokenUsage.PromptTokens); err != nil {
 				return nil, fmt.Errorf("LLM_END %s: prompt_tokens: %v", id, err)
 			}
+		}
+		if m, ok := stream[id]; ok {
+			c.StreamCompletionTokens, c.StreamPromptTokens, c.HasStreamUsage = m[0], m[1], true
 		}
 		req.Calls = append(req.Calls, c)
 	}
