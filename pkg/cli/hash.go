@@ -23,7 +23,8 @@ const hashHelp = `Cut each record's input_ids into blocks and write the Mooncake
 Block k's hash id is determined by the id of block k-1 and the block's tokens;
 a new block gets the next id from 0 up, in one id space for the whole run, so
 rows share an id exactly when they share the whole prefix up to that block
-(the reference's rolling hasher). len(hash_ids) == ceil(input_length / B) on
+(the reference's rolling hasher). A delta row (trace-tokenize --rows delta,
+marked continues) chains from the last block of its session's previous row. len(hash_ids) == ceil(input_length / B) on
 every row, as aiperf requires.
 
 Each output line is session_id, agent_type, input_length, output_length,
@@ -112,7 +113,7 @@ func (g *saveGuard) setSaving(on bool) {
 
 // dropped are the fields the Mooncake row leaves out by default.
 var dropped = []string{"input_ids", "messages", "tokenizer", "model", "request", "function", "source",
-	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms"}
+	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms", "continues", "full_length"}
 
 // leading are the Mooncake fields, in the order they are written.
 var leading = []string{"session_id", "agent_type", "input_length", "output_length", "hash_ids", "delay", "timestamp", "priority"}
@@ -225,6 +226,7 @@ type hasher struct {
 	drop     map[string]bool
 	st       *stats.Stats
 	rec, out record.Record
+	last     map[string]int64 // each session's last hash id, for delta rows
 	tokens   []uint32
 	ids      []int64
 	buf      []byte
@@ -256,8 +258,26 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	if err := h.checkTokenizer(tok); err != nil {
 		return nil, err
 	}
-	if h.ids, err = h.table.HashIDs(h.tokens, -1, h.ids[:0]); err != nil {
+	// A delta row (trace-tokenize --rows delta) chains from the last block
+	// of its session's previous row, so ids still encode the whole
+	// conversation.
+	sid, _ := h.rec.Get("session_id")
+	parent := int64(-1)
+	if v, ok := h.rec.Get("continues"); ok && string(v) == "true" {
+		if p, ok := h.last[string(sid)]; ok {
+			parent = p
+		}
+	}
+	if h.ids, err = h.table.HashIDs(h.tokens, parent, h.ids[:0]); err != nil {
 		return nil, err
+	}
+	if h.last == nil {
+		h.last = map[string]int64{}
+	}
+	if len(h.ids) > 0 {
+		h.last[string(sid)] = h.ids[len(h.ids)-1]
+	} else if parent < 0 {
+		delete(h.last, string(sid))
 	}
 
 	h.out.Reset()
@@ -320,8 +340,17 @@ func (h *hasher) addStats() {
 	if !ok {
 		delay = -1
 	}
-	h.st.Add(stats.Row{Session: sid, InputLength: len(h.tokens), OutputLength: int(outLen),
-		HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay})
+	full, ok, _ := h.rec.Int("full_length")
+	if !ok {
+		full = int64(len(h.tokens))
+	}
+	prompt, ok, _ := h.rec.Int("prompt_tokens")
+	if !ok {
+		prompt = -1
+	}
+	parent, _, _ := h.rec.String("parent_session")
+	h.st.Add(stats.Row{Session: sid, Parent: parent, InputLength: len(h.tokens), FullLength: int(full),
+		OutputLength: int(outLen), PromptTokens: prompt, HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay})
 }
 
 // parseIDs parses a JSON array of token ids (integers from 0 to 2³²-1).

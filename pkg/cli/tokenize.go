@@ -13,6 +13,7 @@ import (
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/record"
+	"agenttrace/pkg/thread"
 	"agenttrace/pkg/tokenize"
 	"agenttrace/pkg/tokenize/resolve"
 )
@@ -34,7 +35,15 @@ from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1.
 
 Records of one session are encoded incrementally: the tokens of the part a
 prompt shares with the session's previous prompt are reused. Output order is
-input order. Memory holds the last prompt of recently seen sessions.`
+input order. Memory holds the last prompt of recently seen sessions.
+
+--rows delta writes delta rows: when a call's messages start with its
+session's previous call's messages, its input_ids are those of the messages
+added since, minus the first one if it is the assistant's response to the
+previous call (aiperf inserts the live response itself); such records get
+continues: true (trace-hash then chains their blocks from the previous row's
+last block) and full_length, the token count of the whole prompt. Other calls
+get the whole prompt. Use --threads in trace-extract when agents interleave.`
 
 // TokenizeCmd is the grammar of trace-tokenize.
 type TokenizeCmd struct {
@@ -43,6 +52,7 @@ type TokenizeCmd struct {
 	KeepMessages bool     `help:"Keep the messages field (it is dropped once tokenized)."`
 	Jobs         int      `short:"j" placeholder:"N" help:"Worker goroutines (default: the number of CPUs)."`
 	Full         bool     `help:"Encode every prompt from scratch instead of reusing the previous prompt's tokens (slower; the ids are the same)."`
+	Rows         string   `enum:"cumulative,delta" default:"cumulative" help:"cumulative: the whole prompt, as the reference; delta: a call that extends its session's previous call gets only the new messages (minus the previous response), for aiperf multi-turn replay."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr."`
 }
 
@@ -246,7 +256,9 @@ type tokWorker struct {
 	name    []byte
 	keep    bool
 	full    bool
+	delta   bool
 	memos   map[string]*tokenize.Memo
+	prev    map[string][]chat.Message // delta rows: each session's last messages
 	rec     record.Record
 	scratch []byte
 }
@@ -260,7 +272,9 @@ func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd) *tokWorker {
 		name:  record.AppendString(nil, tok.Name()),
 		keep:  cmd.KeepMessages,
 		full:  cmd.Full,
+		delta: cmd.Rows == "delta",
 		memos: map[string]*tokenize.Memo{},
+		prev:  map[string][]chat.Message{},
 	}
 }
 
@@ -277,18 +291,32 @@ func (w *tokWorker) process(line []byte) (out []byte, ntok int, err error) {
 		return nil, 0, err
 	}
 	text := chat.PromptText(msgs)
+	session, _ := w.rec.Get("session_id")
+	key := string(session)
 	var ids []int
 	if w.full {
 		ids = w.enc.Encode(text)
 	} else {
-		session, _ := w.rec.Get("session_id")
-		key := string(session)
 		var memo *tokenize.Memo
 		ids, memo = w.enc.EncodeAfter(w.memos[key], text)
 		if len(w.memos) >= memoLimit {
 			clear(w.memos)
 		}
 		w.memos[key] = memo
+	}
+	if w.delta {
+		prev, seen := w.prev[key]
+		if len(w.prev) >= memoLimit && !seen {
+			clear(w.prev)
+		}
+		w.prev[key] = msgs
+		if added, ok := newMessages(prev, msgs); seen && ok {
+			w.rec.SetInt("full_length", int64(len(ids)))
+			w.rec.Set("continues", []byte("true"))
+			ids = w.enc.Encode(chat.PromptText(added))
+		} else {
+			w.rec.Delete("continues")
+		}
 	}
 	if !w.keep {
 		w.rec.Delete("messages")
@@ -298,4 +326,23 @@ func (w *tokWorker) process(line []byte) (out []byte, ntok int, err error) {
 	w.scratch = record.AppendInts(w.scratch[:0], ids)
 	w.rec.Set("input_ids", w.scratch)
 	return w.rec.AppendJSON(make([]byte, 0, len(line)/2+len(w.scratch)+64)), len(ids), nil
+}
+
+// newMessages returns the messages of cur added since prev, when cur starts
+// with prev, without the first added message if it is an assistant message
+// (the response to prev, which aiperf inserts itself).
+func newMessages(prev, cur []chat.Message) ([]chat.Message, bool) {
+	if len(prev) == 0 || len(prev) > len(cur) {
+		return nil, false
+	}
+	for i := range prev {
+		if !thread.Equal(prev[i], cur[i]) {
+			return nil, false
+		}
+	}
+	added := cur[len(prev):]
+	if len(added) > 0 && added[0].Role == "assistant" {
+		added = added[1:]
+	}
+	return added, true
 }

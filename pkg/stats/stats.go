@@ -17,7 +17,10 @@ import (
 // Row is what the statistics need of one output row.
 type Row struct {
 	Session      string
+	Parent       string // parent_session (with --threads), "" when absent
 	InputLength  int
+	FullLength   int   // tokens of the whole prompt (= InputLength for cumulative rows)
+	PromptTokens int64 // server-reported prompt tokens, -1 when absent
 	OutputLength int
 	HashIDs      []int64
 	AgentType    string // "" when absent
@@ -33,6 +36,10 @@ type Stats struct {
 	sessionOrder            []string
 	inputs, outputs, hashes []int
 	delays                  []int64
+	fullTokens, inputTokens int64 // whole-prompt and row tokens (they differ for delta rows)
+	promptTokens            int64 // server-reported, over the rows that have it
+	promptInput             int64 // whole-prompt tokens of those rows
+	parents                 map[string]map[string]bool
 	agents, priorities      counter
 	seen                    []uint64 // bitset of block ids used by earlier rows
 	unique                  int
@@ -81,6 +88,21 @@ func (s *Stats) Add(r Row) {
 	s.hashes = append(s.hashes, len(r.HashIDs))
 	if r.Delay >= 0 {
 		s.delays = append(s.delays, r.Delay)
+	}
+	s.fullTokens += int64(r.FullLength)
+	s.inputTokens += int64(r.InputLength)
+	if r.PromptTokens >= 0 {
+		s.promptTokens += r.PromptTokens
+		s.promptInput += int64(r.FullLength)
+	}
+	if r.Parent != "" {
+		if s.parents == nil {
+			s.parents = map[string]map[string]bool{}
+		}
+		if s.parents[r.Parent] == nil {
+			s.parents[r.Parent] = map[string]bool{}
+		}
+		s.parents[r.Parent][r.Session] = true
 	}
 	if r.AgentType != "" {
 		s.agents.add(r.AgentType)
@@ -165,6 +187,10 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 	fmt.Fprintf(w, "\nSessions: %d\n", len(s.sessions))
 	fmt.Fprintf(w, "Turns per session: min=%d, max=%d, avg=%.1f\n", slices.Min(turns), slices.Max(turns), mean(turns))
 	fmt.Fprintf(w, "Total LLM calls: %d\n", s.rows)
+	if len(s.parents) > 0 {
+		fmt.Fprintf(w, "Threads: %d in %d original sessions, rows per thread avg %.1f\n",
+			len(s.sessions), len(s.parents), float64(s.rows)/float64(len(s.sessions)))
+	}
 	if len(s.agents.order) > 0 {
 		fmt.Fprintln(w, "\nAgent types:")
 		for _, k := range s.agents.mostCommon() {
@@ -186,6 +212,16 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 			d[i] = int(v)
 		}
 		dist(w, "Delay (ms)", d)
+		sorted := slices.Sorted(slices.Values(d))
+		fmt.Fprintf(w, "  p90: %d\n", percentile(sorted, 90))
+	}
+	if s.fullTokens != s.inputTokens && s.inputTokens > 0 {
+		fmt.Fprintf(w, "\nHistory duplication factor: %.2f (cumulative input tokens / delta input tokens)\n",
+			float64(s.fullTokens)/float64(s.inputTokens))
+	}
+	if s.promptInput > 0 {
+		fmt.Fprintf(w, "Server prompt_tokens / tokenized input: %.2f (chat template and tool schemas count in the former)\n",
+			float64(s.promptTokens)/float64(s.promptInput))
 	}
 	m, wt := s.HitRate()
 	fmt.Fprintf(w, "\nPrefix blocks (block size %d): %d unique of %d\n", s.blockSize, s.unique, sum(s.hashes))
