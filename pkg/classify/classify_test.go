@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/fuzzseed"
 )
 
 func str(s string) *string { return &s }
@@ -156,4 +157,23 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want %q", tc.in, err, tc.want)
 		}
 	}
+}
+
+// FuzzRulesParse: any file gives rules or an error naming the file, never a
+// panic; rules that parse classify any call.
+func FuzzRulesParse(f *testing.F) {
+	fuzzseed.Add(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse("r.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "r.yaml: ") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		call := Call{System: string(data), User: "u", Model: "m", Function: "f"}
+		if got, _ := r.Classify(&call); got == "" && r.Default != "" {
+			t.Fatalf("empty agent type from %q", data)
+		}
+	})
 }

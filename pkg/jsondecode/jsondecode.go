@@ -6,6 +6,7 @@
 package jsondecode
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,13 +22,51 @@ import (
 // exact as json.Number.
 var Config = sonic.Config{CopyString: true, UseNumber: true}.Froze()
 
-// Unmarshal decodes data into v. On failure the error says what is wrong
-// with data, in one line.
+// Unmarshal decodes data into v. NaN, Infinity and -Infinity, which
+// Python's json module writes, are read as null. On failure the error says
+// what is wrong with data, in one line.
 func Unmarshal(data []byte, v any) error {
-	if err := Config.Unmarshal(data, v); err != nil {
+	err := Config.Unmarshal(data, v)
+	if err != nil {
+		if fixed, ok := ReplaceNonFinite(data); ok {
+			data = fixed
+			err = Config.Unmarshal(data, v)
+		}
+	}
+	if err != nil {
 		return errors.New(Describe(data, v, err))
 	}
 	return nil
+}
+
+// ReplaceNonFinite returns data with the tokens NaN, Infinity and -Infinity
+// outside strings replaced by null, and whether it found any.
+func ReplaceNonFinite(data []byte) ([]byte, bool) {
+	var out []byte
+	prev := 0
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+		case 'N', 'I', '-':
+			for _, tok := range []string{"NaN", "Infinity", "-Infinity"} {
+				if bytes.HasPrefix(data[i:], []byte(tok)) {
+					out = append(append(out, data[prev:i]...), "null"...)
+					i += len(tok) - 1
+					prev = i + 1
+					break
+				}
+			}
+		}
+	}
+	if out == nil {
+		return data, false
+	}
+	return append(out, data[prev:]...), true
 }
 
 // Describe explains err, which sonic returned for data, in one line.

@@ -2,7 +2,7 @@
 //
 // Reader has no limit on line length (records of tens of megabytes occur when
 // a long conversation carries its token ids), accepts LF and CRLF line ends,
-// skips blank lines, and counts lines so that errors can name the input and
+// skips blank lines and a UTF-8 byte-order mark at the start, and counts lines so that errors can name the input and
 // the line. Writer is a buffered writer that reports a closed pipe as
 // ErrClosedPipe, so a command feeding `head` can stop quietly.
 package jsonl
@@ -48,6 +48,9 @@ func (r *Reader) Next() ([]byte, error) {
 		line, err := r.readLine()
 		if err != nil {
 			return nil, err
+		}
+		if r.line == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte-order mark
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue

@@ -8,6 +8,7 @@ package nat
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -90,8 +91,11 @@ func Decode(elem []byte) (*Request, error) {
 		return nil, fmt.Errorf("not a valid NAT request: %w", err)
 	}
 	req := &Request{Number: pyStr(raw.RequestNumber)}
-	if raw.RequestNumber == nil {
+	switch raw.RequestNumber.(type) {
+	case nil:
 		req.Number = "0"
+	case map[string]any, []any:
+		return nil, errors.New(`field "request_number" is not a number or a string`)
 	}
 	var st chat.Stats
 	starts := make(map[string]*step)

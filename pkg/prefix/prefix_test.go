@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"agenttrace/pkg/fuzzseed"
 )
 
 func ids(t *testing.T, tab *Table, tokens ...uint32) []int64 {
@@ -341,4 +343,31 @@ func TestSaveChild(t *testing.T) {
 	}
 	big.Save(context.Background(), path)
 	t.Fatal("the parent should have killed this process")
+}
+
+// FuzzTableLoad: any file is a table or an ErrCorrupt error, never a panic;
+// a table that loads keeps working.
+func FuzzTableLoad(f *testing.F) {
+	fuzzseed.Add(f)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "t")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tab, err := Load(p)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error is not ErrCorrupt: %v", err)
+			}
+			return
+		}
+		n := tab.Len()
+		if _, err := tab.HashIDs([]uint32{1, 2, 3}, -1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if tab.Len() > n+1 {
+			t.Fatalf("one block added %d entries", tab.Len()-n)
+		}
+	})
 }
