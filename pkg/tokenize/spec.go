@@ -15,6 +15,7 @@ import (
 type Spec struct {
 	Vocab        []string   // id -> token bytes (byte-level decoded); "" for an unused id
 	Merges       [][2]int32 // merges in rank order, as (left id, right id)
+	MergeRanks   []int32    // the rank of each merge; nil: its position in Merges
 	Added        []AddedToken
 	Patterns     []string // pre-tokenizer split patterns, applied in order
 	IgnoreMerges bool     // a piece found whole in the vocabulary is one token

@@ -82,8 +82,12 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		if !ok {
 			return nil, fmt.Errorf("tokenizer %s: merge %d makes %q, which is not in the vocabulary", name, rank, merged)
 		}
+		r := int32(rank)
+		if spec.MergeRanks != nil {
+			r = spec.MergeRanks[rank]
+		}
 		if _, dup := m.merges[pairKey(p[0], p[1])]; !dup {
-			m.merges[pairKey(p[0], p[1])] = merge{rank: int32(rank), id: id}
+			m.merges[pairKey(p[0], p[1])] = merge{rank: r, id: id}
 		}
 	}
 	t := &Tokenizer{name: name, model: m}

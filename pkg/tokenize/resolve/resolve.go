@@ -14,6 +14,7 @@ import (
 	"agenttrace/pkg/hfhub"
 	"agenttrace/pkg/tokenize"
 	"agenttrace/pkg/tokenize/llama3"
+	"agenttrace/pkg/tokenize/openai"
 )
 
 // DefaultTokenizer is the reference's default when the model says nothing.
@@ -88,6 +89,10 @@ func Resolve(ctx context.Context, name string, o Options) (*tokenize.Tokenizer, 
 		t, err := llama3.New(name, v)
 		return t, "built-in", err
 	}
+	if openai.IsEncoding(name) {
+		t, err := openai.New(name)
+		return t, "built-in", err
+	}
 	tried := []string{"built-in: not one of " + strings.Join(builtinNames(), ", ")}
 	if st, err := os.Stat(name); err == nil {
 		path := name
@@ -130,5 +135,5 @@ func fromFile(name, path string) (*tokenize.Tokenizer, error) {
 }
 
 func builtinNames() []string {
-	return []string{"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.2-*", "meta-llama/Meta-Llama-3-*", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B/70B"}
+	return []string{"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.2-*", "meta-llama/Meta-Llama-3-*", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B/70B", "cl100k_base", "o200k_base"}
 }

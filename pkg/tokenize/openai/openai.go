@@ -1,0 +1,126 @@
+// Package openai provides OpenAI's cl100k_base and o200k_base encodings as
+// built-in tokenizers, exactly as tiktoken encodes with every special token
+// allowed. The rank files come embedded in github.com/pkoukk/tiktoken-go-loader.
+package openai
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pkoukk/tiktoken-go-loader/assets"
+
+	"agenttrace/pkg/tokenize"
+)
+
+// Encodings are the names of the built-in encodings.
+var Encodings = []string{"cl100k_base", "o200k_base"}
+
+const cl100kPattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+
+var o200kPattern = strings.Join([]string{
+	`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
+	`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
+	`\p{N}{1,3}`,
+	` ?[^\s\p{L}\p{N}]+[\r\n/]*`,
+	`\s*[\r\n]+`,
+	`\s+(?!\S)`,
+	`\s+`,
+}, "|")
+
+var specials = map[string][]tokenize.AddedToken{
+	"cl100k_base": {
+		{ID: 100257, Content: "<|endoftext|>", Special: true},
+		{ID: 100258, Content: "<|fim_prefix|>", Special: true},
+		{ID: 100259, Content: "<|fim_middle|>", Special: true},
+		{ID: 100260, Content: "<|fim_suffix|>", Special: true},
+		{ID: 100276, Content: "<|endofprompt|>", Special: true},
+	},
+	"o200k_base": {
+		{ID: 199999, Content: "<|endoftext|>", Special: true},
+		{ID: 200018, Content: "<|endofprompt|>", Special: true},
+	},
+}
+
+var (
+	mu    sync.Mutex
+	specs = map[string]*tokenize.Spec{}
+)
+
+// IsEncoding reports whether name is a built-in encoding.
+func IsEncoding(name string) bool { return specials[name] != nil }
+
+// Spec returns the spec of an encoding. A tiktoken encoding merges the
+// adjacent pair whose concatenation has the lowest rank; as merges, every
+// split of a token into two tokens is a merge with the token's rank.
+func Spec(name string) (*tokenize.Spec, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if s := specs[name]; s != nil {
+		return s, nil
+	}
+	if !IsEncoding(name) {
+		return nil, fmt.Errorf("no built-in encoding %q", name)
+	}
+	data, err := assets.Assets.ReadFile(name + ".tiktoken")
+	if err != nil {
+		return nil, err
+	}
+	ranks := map[string]int{}
+	var vocab []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		tok, rank, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		b, err1 := base64.StdEncoding.DecodeString(tok)
+		r, err2 := strconv.Atoi(rank)
+		if err1 != nil || err2 != nil || r < 0 || r > 1<<24 {
+			return nil, fmt.Errorf("%s: bad line %q", name, sc.Text())
+		}
+		for len(vocab) <= r {
+			vocab = append(vocab, "")
+		}
+		vocab[r] = string(b)
+		ranks[string(b)] = r
+	}
+	s := &tokenize.Spec{Vocab: vocab, Added: specials[name], IgnoreMerges: true}
+	order := make([]int, 0, len(vocab))
+	for r := range vocab {
+		order = append(order, r)
+	}
+	sort.Ints(order)
+	for _, r := range order {
+		t := vocab[r]
+		for k := 1; k < len(t); k++ {
+			a, okA := ranks[t[:k]]
+			b, okB := ranks[t[k:]]
+			if okA && okB {
+				s.Merges = append(s.Merges, [2]int32{int32(a), int32(b)})
+				s.MergeRanks = append(s.MergeRanks, int32(r))
+			}
+		}
+	}
+	if name == "cl100k_base" {
+		s.Patterns = []string{cl100kPattern}
+	} else {
+		s.Patterns = []string{o200kPattern}
+	}
+	specs[name] = s
+	return s, nil
+}
+
+// New returns the tokenizer of a built-in encoding.
+func New(name string) (*tokenize.Tokenizer, error) {
+	s, err := Spec(name)
+	if err != nil {
+		return nil, err
+	}
+	return tokenize.New(name, s)
+}
