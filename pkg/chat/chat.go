@@ -24,6 +24,7 @@ package chat
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -244,6 +245,14 @@ func parts(list []any, st *Stats) *string {
 // AppendJSON appends msgs as a compact JSON array of {"role","content"}
 // objects.
 func AppendJSON(dst []byte, msgs []Message) []byte {
+	n := 2
+	for _, m := range msgs {
+		n += len(m.Role) + 32
+		if m.Content != nil {
+			n += len(*m.Content) + len(*m.Content)/16 // room for some escapes
+		}
+	}
+	dst = slices.Grow(dst, n)
 	dst = append(dst, '[')
 	for i, m := range msgs {
 		if i > 0 {

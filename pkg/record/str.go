@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"unicode/utf16"
@@ -26,6 +27,66 @@ const hexDigits = "0123456789abcdef"
 // written as UTF-8; only '"', '\\' and control characters are escaped.
 // Invalid UTF-8 bytes are replaced by U+FFFD, so the output is always valid.
 func AppendString(dst []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		return appendStringSlow(dst, s)
+	}
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		// Skip 8 bytes at a time while none needs escaping.
+		for i+8 <= len(s) && !needsEscape8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		dst = appendEscape(dst, c)
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// needsEscape8 reports whether any of the 8 bytes in w is a control
+// character, '"' or '\\' (SWAR: a byte is zero after the xor, or below 0x20).
+func needsEscape8(w uint64) bool {
+	hasZero := func(v uint64) uint64 { return (v - lo8) & ^v & hi8 }
+	ctl := (w - 0x20*lo8) & ^w & hi8 // bytes below 0x20 (bytes >= 0x80 never set it)
+	return ctl|hasZero(w^('"'*lo8))|hasZero(w^('\\'*lo8)) != 0
+}
+
+func appendEscape(dst []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(dst, '\\', c)
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\f':
+		return append(dst, '\\', 'f')
+	}
+	return append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+}
+
+// appendStringSlow is AppendString for text with invalid UTF-8.
+func appendStringSlow(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -47,22 +108,7 @@ func AppendString(dst []byte, s string) []byte {
 			continue
 		}
 		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
+		dst = appendEscape(dst, c)
 		i++
 		start = i
 	}

@@ -18,6 +18,9 @@ func (m *Memo) IDs() []int { return m.ids }
 // last safe cut inside that prefix are reused and only the rest is
 // encoded. The result always equals Encode(text).
 //
+// The returned ids may share storage with prev's: after the call, prev and
+// the ids returned with it must not be used.
+//
 // Agent traces repeat the whole conversation at every call, so this makes
 // the cost of a session proportional to its new text, not to the sum of its
 // prompts.
@@ -36,17 +39,16 @@ func (e *Encoder) EncodeAfter(prev *Memo, text string) ([]int, *Memo) {
 			}
 		}
 	}
-	ids := make([]int, 0, keepIDs+len(text[keepBytes:])/3+16)
+	// prev's storage is reused: the kept tokens stay where they are.
+	var ids []int
 	var cuts []Cut
 	if prev != nil {
-		ids = append(ids, prev.ids[:keepIDs]...)
-		cuts = append(cuts, prev.cuts[:keepCuts]...)
+		ids, cuts = prev.ids[:keepIDs], prev.cuts[:keepCuts]
 	}
-	n := len(cuts)
-	ids, cuts = e.AppendCuts(ids, text[keepBytes:], cuts, true)
-	for i := n; i < len(cuts); i++ {
-		cuts[i].Byte += keepBytes
-		cuts[i].IDs += keepIDs
+	// New cuts are relative to the encoded tail; shift them to the text.
+	ids, tail := e.AppendCuts(ids, text[keepBytes:], nil, true)
+	for _, c := range tail {
+		cuts = append(cuts, Cut{Byte: c.Byte + keepBytes, IDs: c.IDs + keepIDs})
 	}
 	return ids, &Memo{text: text, ids: ids, cuts: cuts}
 }

@@ -64,19 +64,26 @@ func TestEncodeAfterEqualsEncode(t *testing.T) {
 	}
 }
 
-// BenchmarkGrowingSession compares encoding every prompt of 50-call
-// sessions in full with encoding them incrementally. Bytes are the total
-// prompt text, so MB/s compare directly.
+// BenchmarkGrowingSession compares encoding every prompt of a session in
+// full with encoding them incrementally; bytes are the total prompt text, so
+// MB/s compare directly. The ratio is bounded by total text / new text:
+// 25 for calls50 (each call adds 2.4 KB), about 100 for calls200 (a 40 KB
+// system prompt and tool schemas, then 600 bytes a call).
 func BenchmarkGrowingSession(b *testing.B) {
+	b.Run("calls50", func(b *testing.B) { benchSession(b, "", 50, 2400) })
+	b.Run("calls200", func(b *testing.B) { benchSession(b, agentText(40000, 77), 200, 600) })
+}
+
+func benchSession(b *testing.B, system string, calls, turn int) {
 	tok, err := New("bench", Llama31)
 	if err != nil {
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	var texts []string
-	cur := ""
-	for i := 0; i < 50; i++ {
-		cur += "\n" + agentText(2400, rng.Uint64())
+	cur := system
+	for i := 0; i < calls; i++ {
+		cur += "\n" + agentText(turn, rng.Uint64())
 		texts = append(texts, cur)
 	}
 	total := 0
