@@ -72,6 +72,8 @@ const inferWindow = 5
 type tokJob struct {
 	seq  int
 	line []byte
+	rec  record.Record // line, parsed by the dispatcher
+	perr error         // the parse error, if any
 	pos  string // "file:line" for errors
 	out  []byte
 	err  error
@@ -165,7 +167,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 			defer wg.Done()
 			w := newTokWorker(tok, cmd)
 			for j := range in {
-				j.out, j.ntok, j.err = w.process(j.line)
+				j.out, j.ntok, j.err = w.process(j)
 				close(j.done)
 			}
 		}(workers[i])
@@ -184,7 +186,9 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 			case <-ctx.Done():
 				return false
 			}
-			workers[maphash.Bytes(seed, sessionKey(j.line))%uint64(len(workers))] <- j
+			j.perr = record.Parse(j.line, &j.rec)
+			key, _ := j.rec.Get("session_id")
+			workers[maphash.Bytes(seed, key)%uint64(len(workers))] <- j
 			return true
 		}
 		for _, j := range head {
@@ -237,19 +241,6 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 	return nil
 }
 
-// sessionKey returns the raw session_id of a record line (or the line
-// itself when it has none), to route a session to one worker.
-func sessionKey(line []byte) []byte {
-	var rec record.Record
-	if record.Parse(line, &rec) != nil {
-		return line
-	}
-	if v, ok := rec.Get("session_id"); ok {
-		return v
-	}
-	return nil
-}
-
 // tokWorker encodes records, remembering each session's last prompt.
 type tokWorker struct {
 	enc     *tokenize.Encoder
@@ -278,10 +269,12 @@ func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd) *tokWorker {
 	}
 }
 
-func (w *tokWorker) process(line []byte) (out []byte, ntok int, err error) {
-	if err := record.Parse(line, &w.rec); err != nil {
-		return nil, 0, err
+func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
+	if j.perr != nil {
+		return nil, 0, j.perr
 	}
+	w.rec = j.rec
+	line := j.line
 	raw, ok := w.rec.Get("messages")
 	if !ok {
 		return nil, 0, errors.New(`no "messages" field: trace-tokenize reads the records trace-extract writes`)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/quick"
@@ -171,4 +172,17 @@ func FuzzRecordParse(f *testing.F) {
 			t.Fatalf("round trip changed the object:\n in  %s\n out %s", line, out)
 		}
 	})
+}
+
+func TestAppendInts(t *testing.T) {
+	v := []int64{0, 7, 10, 99, 100, 12345, 99999999, 100000000, 1 << 40, -5}
+	want := "[0,7,10,99,100,12345,99999999,100000000,1099511627776,-5]"
+	if got := string(AppendInts(nil, v)); got != want {
+		t.Errorf("got %s", got)
+	}
+	for i := uint32(0); i < 200000; i += 7 {
+		if got := string(appendSmall(nil, i)); got != strconv.Itoa(int(i)) {
+			t.Fatalf("%d: %s", i, got)
+		}
+	}
 }
