@@ -74,7 +74,7 @@ type tokJob struct {
 	line []byte
 	rec  record.Record // line, parsed by the dispatcher
 	perr error         // the parse error, if any
-	pos  string // "file:line" for errors
+	pos  string        // "file:line" for errors
 	out  []byte
 	err  error
 	ntok int
@@ -248,14 +248,24 @@ type tokWorker struct {
 	keep    bool
 	full    bool
 	delta   bool
-	memos   map[string]*tokenize.Memo
-	prev    map[string][]chat.Message // delta rows: each session's last messages
+	memos   map[string]*sessionMemo
+	clock   int
 	rec     record.Record
 	scratch []byte
 }
 
-// memoLimit bounds the sessions a worker remembers.
-const memoLimit = 256
+// memoLimit bounds the sessions a worker remembers (the least recently
+// used is forgotten first). Traces hold sessions one after another, or a
+// few interleaved, so a small number keeps nearly every reuse while memory
+// stays bounded: a remembered session costs its last prompt and its ids.
+const memoLimit = 32
+
+// sessionMemo is what a worker remembers of a session.
+type sessionMemo struct {
+	memo *tokenize.Memo
+	msgs []chat.Message // for delta rows
+	used int            // when last used, for eviction
+}
 
 func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd) *tokWorker {
 	return &tokWorker{
@@ -264,8 +274,7 @@ func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd) *tokWorker {
 		keep:  cmd.KeepMessages,
 		full:  cmd.Full,
 		delta: cmd.Rows == "delta",
-		memos: map[string]*tokenize.Memo{},
-		prev:  map[string][]chat.Message{},
+		memos: map[string]*sessionMemo{},
 	}
 }
 
@@ -286,24 +295,17 @@ func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
 	text := chat.PromptText(msgs)
 	session, _ := w.rec.Get("session_id")
 	key := string(session)
+	sm := w.session(key)
 	var ids []int
 	if w.full {
 		ids = w.enc.Encode(text)
 	} else {
-		var memo *tokenize.Memo
-		ids, memo = w.enc.EncodeAfter(w.memos[key], text)
-		if len(w.memos) >= memoLimit {
-			clear(w.memos)
-		}
-		w.memos[key] = memo
+		ids, sm.memo = w.enc.EncodeAfter(sm.memo, text)
 	}
 	if w.delta {
-		prev, seen := w.prev[key]
-		if len(w.prev) >= memoLimit && !seen {
-			clear(w.prev)
-		}
-		w.prev[key] = msgs
-		if added, ok := newMessages(prev, msgs); seen && ok {
+		prev := sm.msgs
+		sm.msgs = msgs
+		if added, ok := newMessages(prev, msgs); ok {
 			w.rec.SetInt("full_length", int64(len(ids)))
 			w.rec.Set("continues", []byte("true"))
 			ids = w.enc.Encode(chat.PromptText(added))
@@ -319,6 +321,28 @@ func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
 	w.scratch = record.AppendInts(w.scratch[:0], ids)
 	w.rec.Set("input_ids", w.scratch)
 	return w.rec.AppendJSON(make([]byte, 0, len(line)/2+len(w.scratch)+64)), len(ids), nil
+}
+
+// session returns what the worker remembers of a session, making room by
+// forgetting the least recently used one.
+func (w *tokWorker) session(key string) *sessionMemo {
+	w.clock++
+	if sm, ok := w.memos[key]; ok {
+		sm.used = w.clock
+		return sm
+	}
+	if len(w.memos) >= memoLimit {
+		oldest, at := "", w.clock
+		for k, sm := range w.memos {
+			if sm.used < at {
+				oldest, at = k, sm.used
+			}
+		}
+		delete(w.memos, oldest)
+	}
+	sm := &sessionMemo{used: w.clock}
+	w.memos[key] = sm
+	return sm
 }
 
 // newMessages returns the messages of cur added since prev, when cur starts
