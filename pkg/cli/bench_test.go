@@ -54,3 +54,45 @@ func BenchmarkExtractNAT(b *testing.B) {
 		}
 	}
 }
+
+var (
+	recsOnce sync.Once
+	recs     []byte
+)
+
+// benchRecords is trace-extract's output for the benchmark trace.
+func benchRecords(b *testing.B) []byte {
+	path := benchNAT(b)
+	recsOnce.Do(func() {
+		var out, stderr bytes.Buffer
+		if code := Extract([]string{"-q", path}, Streams{nil, &out, &stderr}); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		recs = out.Bytes()
+	})
+	return recs
+}
+
+// BenchmarkClassify: trace-classify on ~130 MB of records (MB/s of records).
+func BenchmarkClassify(b *testing.B) {
+	in := benchRecords(b)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		var stderr bytes.Buffer
+		if code := Classify([]string{"-q"}, Streams{bytes.NewReader(in), io.Discard, &stderr}); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+}
+
+// BenchmarkTokenize: trace-tokenize -j 1 on the same records.
+func BenchmarkTokenize(b *testing.B) {
+	in := benchRecords(b)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		var stderr bytes.Buffer
+		if code := Tokenize([]string{"-q", "-j", "1"}, Streams{bytes.NewReader(in), io.Discard, &stderr}); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+}
