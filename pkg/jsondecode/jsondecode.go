@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/bytedance/sonic"
@@ -117,4 +119,40 @@ func kind(t reflect.Type) string {
 		return kind(t.Elem())
 	}
 	return "a number"
+}
+
+// Count reads a token count from a decoded value (decoded with Config, so
+// numbers are json.Number): absent and null give ok=false; a number must be
+// a whole number, not negative, that fits in an int64.
+func Count(v any) (n int64, ok bool, err error) {
+	switch v := v.(type) {
+	case nil:
+		return 0, false, nil
+	case json.Number:
+		if i, err := strconv.ParseInt(v.String(), 10, 64); err == nil && i >= 0 {
+			return i, true, nil
+		}
+		if f, err := v.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f < 1<<63 {
+			return int64(f), true, nil
+		}
+		return 0, false, fmt.Errorf("want a whole number of tokens, got %s", v)
+	}
+	return 0, false, fmt.Errorf("want a number, got %s", Kind(v))
+}
+
+// Kind names the JSON type of a decoded value, for error messages.
+func Kind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
 }

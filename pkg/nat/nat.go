@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/jsondecode"
@@ -110,8 +109,8 @@ func Decode(elem []byte) (*Request, error) {
 			}
 		case "LLM_NEW_TOKEN":
 			if u := p.UsageInfo; u != nil && u.TokenUsage != nil {
-				c, _, err1 := count(u.TokenUsage.CompletionTokens)
-				q, _, err2 := count(u.TokenUsage.PromptTokens)
+				c, _, err1 := jsondecode.Count(u.TokenUsage.CompletionTokens)
+				q, _, err2 := jsondecode.Count(u.TokenUsage.PromptTokens)
 				if err1 == nil && err2 == nil && (c > 0 || q > 0) {
 					id := pyStr(p.UUID)
 					m := stream[id]
@@ -149,10 +148,10 @@ func Decode(elem []byte) (*Request, error) {
 		}
 		if u := p.UsageInfo; u != nil && u.TokenUsage != nil {
 			var err error
-			if c.CompletionTokens, c.HasCompletionTokens, err = count(u.TokenUsage.CompletionTokens); err != nil {
+			if c.CompletionTokens, c.HasCompletionTokens, err = jsondecode.Count(u.TokenUsage.CompletionTokens); err != nil {
 				return nil, fmt.Errorf("LLM_END %s: completion_tokens: %v", id, err)
 			}
-			if c.PromptTokens, c.HasPromptTokens, err = count(u.TokenUsage.PromptTokens); err != nil {
+			if c.PromptTokens, c.HasPromptTokens, err = jsondecode.Count(u.TokenUsage.PromptTokens); err != nil {
 				return nil, fmt.Errorf("LLM_END %s: prompt_tokens: %v", id, err)
 			}
 		}
@@ -202,22 +201,4 @@ func number(v any) float64 {
 		}
 	}
 	return math.NaN()
-}
-
-// count returns a token count: absent and null give ok=false; a number must
-// be a whole number that is not negative.
-func count(v any) (n int64, ok bool, err error) {
-	switch v := v.(type) {
-	case nil:
-		return 0, false, nil
-	case json.Number:
-		if i, err := strconv.ParseInt(v.String(), 10, 64); err == nil && i >= 0 {
-			return i, true, nil
-		}
-		if f, err := v.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f < 1<<63 {
-			return int64(f), true, nil
-		}
-		return 0, false, fmt.Errorf("want a whole number of tokens, got %s", v)
-	}
-	return 0, false, fmt.Errorf("want a number, got %T", v)
 }

@@ -5,22 +5,10 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
-
-// needsEscape[c] is true for the bytes AppendString cannot copy as they are.
-var needsEscape = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'] = true
-	t['\\'] = true
-	for c := 0x80; c < 0x100; c++ {
-		t[c] = true // checked as UTF-8 on the slow path
-	}
-	return t
-}()
 
 const hexDigits = "0123456789abcdef"
 
@@ -29,7 +17,7 @@ const hexDigits = "0123456789abcdef"
 // Invalid UTF-8 bytes are replaced by U+FFFD, so the output is always valid.
 func AppendString(dst []byte, s string) []byte {
 	if !utf8.ValidString(s) {
-		return appendStringSlow(dst, s)
+		s = validUTF8(s)
 	}
 	dst = append(dst, '"')
 	start := 0
@@ -86,35 +74,21 @@ func appendEscape(dst []byte, c byte) []byte {
 	return append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 }
 
-// appendStringSlow is AppendString for text with invalid UTF-8.
-func appendStringSlow(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
+// validUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as encoding/json does.
+func validUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !needsEscape[c] {
-			i++
-			continue
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
 		}
-		if c >= 0x80 {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		dst = appendEscape(dst, c)
-		i++
-		start = i
+		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return b.String()
 }
 
 // DecodeString decodes a raw JSON string (with its quotes). A lone UTF-16

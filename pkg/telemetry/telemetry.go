@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/jsondecode"
@@ -64,7 +63,7 @@ func Parse(line []byte) (*Event, error) {
 	case nil:
 		return nil, fmt.Errorf("no \"event_type\": want a telemetry event such as {\"event_type\":\"llm_call\",...}")
 	default:
-		return nil, fmt.Errorf("\"event_type\" is %s, want a string", kind(t))
+		return nil, fmt.Errorf("\"event_type\" is %s, want a string", jsondecode.Kind(t))
 	}
 	if ev.Type != "llm_call" {
 		return ev, nil
@@ -76,7 +75,7 @@ func Parse(line []byte) (*Event, error) {
 		ev.SessionID, ev.HasSession = s.String(), true
 	case nil:
 	default:
-		return nil, fmt.Errorf("\"session_id\" is %s, want a string", kind(s))
+		return nil, fmt.Errorf("\"session_id\" is %s, want a string", jsondecode.Kind(s))
 	}
 	switch ts := raw.Timestamp.(type) {
 	case string:
@@ -89,14 +88,14 @@ func Parse(line []byte) (*Event, error) {
 		}
 	case nil:
 	default:
-		return nil, fmt.Errorf("\"timestamp\" is %s, want a string or a number", kind(ts))
+		return nil, fmt.Errorf("\"timestamp\" is %s, want a string or a number", jsondecode.Kind(ts))
 	}
 	switch p := raw.LatencyPriority.(type) {
 	case string:
 		ev.Priority, ev.HasPriority = p, true
 	case nil:
 	default:
-		return nil, fmt.Errorf("\"latency_priority\" is %s, want a string", kind(p))
+		return nil, fmt.Errorf("\"latency_priority\" is %s, want a string", jsondecode.Kind(p))
 	}
 	switch l := raw.LatencyMs.(type) {
 	case json.Number:
@@ -104,14 +103,14 @@ func Parse(line []byte) (*Event, error) {
 		ev.LatencyMs = f
 	case nil:
 	default:
-		return nil, fmt.Errorf("\"latency_ms\" is %s, want a number", kind(l))
+		return nil, fmt.Errorf("\"latency_ms\" is %s, want a number", jsondecode.Kind(l))
 	}
 	switch rp := raw.RequestPayload.(type) {
 	case map[string]any:
 		var st chat.Stats
 		if m, ok := rp["messages"]; ok && m != nil {
 			if _, ok := m.([]any); !ok {
-				return nil, fmt.Errorf("\"request_payload.messages\" is %s, want a list", kind(m))
+				return nil, fmt.Errorf("\"request_payload.messages\" is %s, want a list", jsondecode.Kind(m))
 			}
 			ev.Messages = chat.FromOpenAI(m, &st)
 		}
@@ -121,55 +120,22 @@ func Parse(line []byte) (*Event, error) {
 		}
 	case nil:
 	default:
-		return nil, fmt.Errorf("\"request_payload\" is %s, want an object", kind(rp))
+		return nil, fmt.Errorf("\"request_payload\" is %s, want an object", jsondecode.Kind(rp))
 	}
 	switch rp := raw.ResponsePayload.(type) {
 	case map[string]any:
 		if u, ok := rp["usage"].(map[string]any); ok {
 			var err error
-			if ev.CompletionTokens, ev.HasCompletionTokens, err = count(u["completion_tokens"]); err != nil {
+			if ev.CompletionTokens, ev.HasCompletionTokens, err = jsondecode.Count(u["completion_tokens"]); err != nil {
 				return nil, fmt.Errorf("\"response_payload.usage.completion_tokens\": %v", err)
 			}
-			if ev.PromptTokens, ev.HasPromptTokens, err = count(u["prompt_tokens"]); err != nil {
+			if ev.PromptTokens, ev.HasPromptTokens, err = jsondecode.Count(u["prompt_tokens"]); err != nil {
 				return nil, fmt.Errorf("\"response_payload.usage.prompt_tokens\": %v", err)
 			}
 		}
 	case nil:
 	default:
-		return nil, fmt.Errorf("\"response_payload\" is %s, want an object", kind(rp))
+		return nil, fmt.Errorf("\"response_payload\" is %s, want an object", jsondecode.Kind(rp))
 	}
 	return ev, nil
-}
-
-// kind names the JSON type of a decoded value for error messages.
-func kind(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return "null"
-}
-
-func count(v any) (n int64, ok bool, err error) {
-	switch v := v.(type) {
-	case nil:
-		return 0, false, nil
-	case json.Number:
-		if i, err := strconv.ParseInt(v.String(), 10, 64); err == nil && i >= 0 {
-			return i, true, nil
-		}
-		if f, err := v.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f < 1<<63 {
-			return int64(f), true, nil
-		}
-		return 0, false, fmt.Errorf("want a whole number of tokens, got %s", v)
-	}
-	return 0, false, fmt.Errorf("want a number, got %s", kind(v))
 }
