@@ -106,7 +106,7 @@ func parse(name, description string, cmd any, args []string, s Streams) (status 
 	}()
 	parser, err = kong.New(cmd,
 		kong.Name(name),
-		kong.Description(description),
+		kong.Description(description+"\n\nExit status: 0 success (also when the reader closes the pipe), 1 bad input data, 2 usage error, 3 I/O or environment failure."),
 		kong.Writers(s.Stdout, s.Stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),

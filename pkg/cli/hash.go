@@ -43,10 +43,10 @@ with a lock. Memory holds the table (about 25 bytes a block) and, with
 // HashCmd is the grammar of trace-hash.
 type HashCmd struct {
 	Files       []string      `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
-	BlockSize   int           `default:"64" placeholder:"B" help:"Tokens per hash block (aiperf's --isl-block-size must match)."`
+	BlockSize   int           `default:"64" placeholder:"B" help:"Tokens per hash block (default 64; aiperf's --isl-block-size must match)."`
 	Table       string        `placeholder:"FILE" help:"Persistent prefix table: load, continue and save it."`
 	LockTimeout time.Duration `default:"60s" help:"How long to wait for another run holding the table."`
-	Keep        []string      `placeholder:"FIELD,..." help:"Keep these fields that are dropped by default."`
+	Keep        []string      `placeholder:"FIELD" help:"Keep these fields (comma-separated) that are dropped by default."`
 	Stats       bool          `help:"Print the full statistics block and the aiperf command on stderr."`
 	ReplayFile  string        `placeholder:"FILE" help:"The output file's name, for the aiperf command --stats prints."`
 	Quiet       bool          `short:"q" help:"Print no summary on stderr."`
