@@ -19,6 +19,7 @@ type Spec struct {
 	Added        []AddedToken
 	Patterns     []string // pre-tokenizer split patterns, applied in order
 	IgnoreMerges bool     // a piece found whole in the vocabulary is one token
+	NFC          bool     // the normalizer: Unicode NFC on the text between added tokens (Qwen2/3)
 }
 
 // AddedToken is a token matched in the text before pre-tokenization.
@@ -87,14 +88,19 @@ func ParseJSON(data []byte) (*Spec, error) {
 		f.Model.Prefix != nil && *f.Model.Prefix != "" || f.Model.Suffix != nil && *f.Model.Suffix != "" {
 		return nil, unsupported("BPE options byte_fallback, dropout or subword affixes (a SentencePiece-style BPE)")
 	}
+	nfc := false
 	if n := strings.TrimSpace(string(f.Normalizer)); n != "" && n != "null" {
-		return nil, unsupported("normalizer %s", abbrev(n))
+		var norm struct{ Type string }
+		if json.Unmarshal(f.Normalizer, &norm) != nil || norm.Type != "NFC" {
+			return nil, unsupported("normalizer %s (only NFC is supported)", abbrev(n))
+		}
+		nfc = true
 	}
 	var pt preTokenizer
 	if err := json.Unmarshal(f.PreTokenizer, &pt); err != nil {
 		return nil, fmt.Errorf("pre_tokenizer: %w", err)
 	}
-	spec := &Spec{IgnoreMerges: f.Model.IgnoreMerges}
+	spec := &Spec{IgnoreMerges: f.Model.IgnoreMerges, NFC: nfc}
 	byteLevel := false
 	var walk func(p preTokenizer) error
 	walk = func(p preTokenizer) error {
@@ -176,6 +182,9 @@ func ParseJSON(data []byte) (*Spec, error) {
 	for _, a := range f.AddedTokens {
 		if a.SingleWord || a.LStrip || a.RStrip {
 			return nil, unsupported("added token %q with single_word, lstrip or rstrip", a.Content)
+		}
+		if nfc && a.Normalized {
+			return nil, unsupported("added token %q matched after normalization", a.Content)
 		}
 		spec.Added = append(spec.Added, a.AddedToken)
 	}

@@ -1,7 +1,8 @@
 // Package tokenize turns prompt text into token ids exactly as the Hugging
 // Face tokenizers library does with add_special_tokens=False, for
-// byte-level BPE tokenizers (Llama 3, DeepSeek-R1-Distill-Llama, Qwen2/3,
-// GPT-2 style, and OpenAI's cl100k_base).
+// byte-level BPE tokenizers (Llama 3, DeepSeek-R1-Distill-Llama, Qwen2/3
+// with their NFC normalizer, GPT-2 style, and OpenAI's cl100k_base and
+// o200k_base).
 //
 // Encoding has three steps, as in Hugging Face tokenizers:
 //
@@ -22,6 +23,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Tokenizer holds an immutable tokenizer; it is safe for concurrent use.
@@ -32,6 +35,7 @@ type Tokenizer struct {
 	added    []addedToken // sorted by content, longest first among equal prefixes
 	first    [256]bool    // first bytes of added tokens
 	maxAdded int          // length of the longest added token
+	nfc      bool         // normalize the text between added tokens to NFC
 	split    func(s string, ends []int) []int
 }
 
@@ -90,7 +94,7 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 			m.merges[pairKey(p[0], p[1])] = merge{rank: r, id: id}
 		}
 	}
-	t := &Tokenizer{name: name, model: m}
+	t := &Tokenizer{name: name, model: m, nfc: spec.NFC}
 	for _, a := range spec.Added {
 		if a.Content == "" {
 			continue
@@ -185,6 +189,10 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 		return dst, cuts
 	}
 	seg := text[from:to]
+	if e.t.nfc && !norm.NFC.IsNormalString(seg) {
+		// Offsets in the normalized text are not offsets in text: no cuts.
+		seg, record = norm.NFC.String(seg), false
+	}
 	e.ends = e.t.split(seg, e.ends[:0])
 	prev := 0
 	for _, end := range e.ends {

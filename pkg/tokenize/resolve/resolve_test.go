@@ -54,7 +54,7 @@ func checkGolden(t *testing.T, tok *tokenize.Tokenizer, path string) {
 }
 
 func TestTinyTokenizersMatchHF(t *testing.T) {
-	for _, dir := range []string{tinyDir, "../../../testdata/tokenizers/tiny-gpt2"} {
+	for _, dir := range []string{tinyDir, "../../../testdata/tokenizers/tiny-gpt2", "../../../testdata/tokenizers/tiny-nfc"} {
 		tok, src, err := Resolve(context.Background(), dir, Options{Getenv: env(nil)})
 		if err != nil {
 			t.Fatal(err)
