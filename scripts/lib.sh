@@ -48,17 +48,32 @@ default_output() {
 }
 
 # run_to_output OUTPUT CMD...: runs a pipeline function into a temporary file
-# beside OUTPUT and renames it on success; on failure (or a signal) nothing
-# is left behind.
+# beside OUTPUT and renames it on success; on failure, or on SIGINT/SIGTERM
+# (which also stop the pipeline's stages), nothing is left behind.
 run_to_output() {
   local out=$1; shift
-  # Global, so that the traps still see it when the function has returned.
+  # Globals, so that the traps still see them when the function has returned.
   run_tmp=$(mktemp "$(dirname -- "$out")/.$(basename -- "$out").XXXXXX") || exit 3
+  run_pid=
   trap 'rm -f "$run_tmp"' EXIT
-  trap 'rm -f "$run_tmp"; exit 130' INT TERM
-  "$@" > "$run_tmp"
+  trap 'stop_pipeline; rm -f "$run_tmp"; exit 130' INT TERM
+  # In the background, so that a signal is handled at once, not after the
+  # pipeline has finished.
+  "$@" > "$run_tmp" &
+  run_pid=$!
+  wait "$run_pid"
   mv -f "$run_tmp" "$out"
   trap - EXIT INT TERM
   echo "" >&2
   echo "Saved $(wc -l < "$out" | tr -d ' ') entries to $out" >&2
+}
+
+# stop_pipeline ends the stages of the running pipeline.
+stop_pipeline() {
+  [ -n "${run_pid:-}" ] || return 0
+  if command -v pkill >/dev/null 2>&1; then
+    pkill -TERM -P "$run_pid" 2>/dev/null || true
+  fi
+  kill -TERM "$run_pid" 2>/dev/null || true
+  wait "$run_pid" 2>/dev/null || true
 }
