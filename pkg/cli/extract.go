@@ -213,7 +213,11 @@ func (x *extractor) nat(r io.Reader, name string) error {
 		}
 		var trunc *nat.TruncatedError
 		if errors.As(err, &trunc) {
-			x.warnf(name, "input is truncated at byte offset %d, inside request element %d: kept the %d complete requests before it", trunc.Offset, trunc.Index, trunc.Index)
+			where := fmt.Sprintf("request element %d", trunc.Index)
+			if trunc.RequestNumber != "" {
+				where += " (request_number " + trunc.RequestNumber + ")"
+			}
+			x.warnf(name, "input is truncated at byte offset %d, inside %s: kept the %d complete requests before it", trunc.Offset, where, trunc.Index)
 			return nil
 		}
 		if err != nil {

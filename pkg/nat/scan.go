@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 )
 
 // ArrayScanner reads the elements of a top-level JSON array one at a time,
@@ -47,11 +48,16 @@ func (s *ArrayScanner) Count() int { return s.n }
 type TruncatedError struct {
 	Offset int64 // where the damage starts: the incomplete element, or the end of input
 	Index  int   // 0-based index of the incomplete element (= number of complete ones)
+	// RequestNumber is the incomplete element's request_number when its
+	// start holds one, else "".
+	RequestNumber string
 }
 
 func (e *TruncatedError) Error() string {
 	return fmt.Sprintf("input ends inside the array, at element %d (byte offset %d)", e.Index, e.Offset)
 }
+
+var requestNumber = regexp.MustCompile(`"request_number"\s*:\s*(-?\d+)`)
 
 // NotArrayError reports input whose top level is not a JSON array of objects.
 type NotArrayError struct {
@@ -281,7 +287,12 @@ func (s *ArrayScanner) scanObject(start *int) error {
 			if s.rerr != nil {
 				return s.rerr
 			}
-			return &TruncatedError{Offset: s.base + int64(*start), Index: s.n}
+			te := &TruncatedError{Offset: s.base + int64(*start), Index: s.n}
+			head := s.buf[*start:min(s.end, *start+4096)]
+			if m := requestNumber.FindSubmatch(head); m != nil {
+				te.RequestNumber = string(m[1])
+			}
+			return te
 		}
 	}
 }
