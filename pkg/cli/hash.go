@@ -355,53 +355,65 @@ func (h *hasher) addStats() {
 
 // parseIDs parses a JSON array of token ids (integers from 0 to 2³²-1).
 func parseIDs(raw []byte, dst []uint32) ([]uint32, error) {
-	bad := func(what string) error {
-		s := string(raw)
-		if len(s) > 40 {
-			s = s[:40] + "..."
-		}
-		return fmt.Errorf("input_ids: %s in %s", what, s)
-	}
-	i := 0
-	space := func() {
-		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-			i++
-		}
-	}
-	space()
+	i := skipJSONSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '[' {
-		return dst, bad("want an array of token ids")
+		return dst, badIDs(raw, "want an array of token ids")
 	}
-	i++
-	space()
+	i = skipJSONSpace(raw, i+1)
 	if i < len(raw) && raw[i] == ']' {
 		return dst, nil
 	}
 	for {
-		space()
 		start := i
 		var v uint64
-		for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
-			v = v*10 + uint64(raw[i]-'0')
-			if v > 1<<32-1 {
-				return dst, bad("a token id above 2^32-1")
+		for i < len(raw) {
+			d := raw[i] - '0'
+			if d > 9 {
+				break
 			}
+			v = v*10 + uint64(d)
 			i++
 		}
 		if i == start || (raw[start] == '0' && i-start > 1) {
-			return dst, bad("want non-negative integer token ids")
+			return dst, badIDs(raw, "want non-negative integer token ids")
+		}
+		if i-start > 10 || v > 1<<32-1 {
+			return dst, badIDs(raw, "a token id above 2^32-1")
 		}
 		dst = append(dst, uint32(v))
-		space()
+		if i < len(raw) && raw[i] == ',' {
+			i++
+			if i < len(raw) && raw[i] == ' ' {
+				i = skipJSONSpace(raw, i)
+			}
+			continue
+		}
+		i = skipJSONSpace(raw, i)
 		if i >= len(raw) {
-			return dst, bad("unterminated array")
+			return dst, badIDs(raw, "unterminated array")
 		}
-		if raw[i] == ']' {
+		switch raw[i] {
+		case ']':
 			return dst, nil
+		case ',':
+			i = skipJSONSpace(raw, i+1)
+		default:
+			return dst, badIDs(raw, "want non-negative integer token ids")
 		}
-		if raw[i] != ',' {
-			return dst, bad("want non-negative integer token ids")
-		}
+	}
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
+	return i
+}
+
+func badIDs(raw []byte, what string) error {
+	s := string(raw)
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	return fmt.Errorf("input_ids: %s in %s", what, s)
 }

@@ -221,7 +221,18 @@ func skipValue(b []byte, i int) (int, error) {
 			continue
 		case c == '"':
 			i, err = skipString(b, i)
-		case c == '-' || '0' <= c && c <= '9':
+		case '1' <= c && c <= '9':
+			// Fast path for a plain integer (token ids come by the million).
+			j := i + 1
+			for j < len(b) && '0' <= b[j] && b[j] <= '9' {
+				j++
+			}
+			if j < len(b) && (b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
+				i, err = skipNumber(b, i)
+			} else {
+				i = j
+			}
+		case c == '-' || c == '0':
 			i, err = skipNumber(b, i)
 		case c == 't':
 			i, err = skipLiteral(b, i, "true")
