@@ -89,6 +89,9 @@ func Decode(elem []byte) (*Request, error) {
 	if err := jsondecode.Unmarshal(elem, &raw); err != nil {
 		return nil, fmt.Errorf("not a valid NAT request: %w", err)
 	}
+	if raw.RequestNumber == nil && raw.Steps == nil {
+		return nil, errors.New(`no "request_number" nor "intermediate_steps": not a NAT profiler request (use --format telemetry for telemetry)`)
+	}
 	req := &Request{Number: pyStr(raw.RequestNumber)}
 	switch raw.RequestNumber.(type) {
 	case nil:
