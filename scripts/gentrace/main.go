@@ -24,9 +24,11 @@ func main() {
 	flag.Parse()
 	o.Seed = *seed
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if err := synth.Write(w, o); err == nil {
+	err := synth.Write(w, o)
+	if err == nil {
 		err = w.Flush()
-	} else {
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gentrace:", err)
 		os.Exit(3)
 	}
