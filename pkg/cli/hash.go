@@ -145,6 +145,8 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 			return dataError(fmt.Errorf("%w; it was left as it is: move it away or give another --table", err))
 		case err != nil:
 			return ioError(err)
+		case table.Len() == 0:
+			table = nil // an empty table takes the block size and tokenizer of this run
 		case table.BlockSize() != cmd.BlockSize:
 			return usageError(fmt.Errorf("%s holds blocks of %d tokens, not %d: use --block-size %d or another table",
 				cmd.Table, table.BlockSize(), cmd.BlockSize, table.BlockSize()))
@@ -188,7 +190,7 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 		h.table = prefix.New(cmd.BlockSize, "")
 	}
 	added := h.table.Added()
-	if cmd.Table != "" && (added > 0 || !fileExists(cmd.Table)) {
+	if cmd.Table != "" && added > 0 {
 		cmd.guard.setSaving(true)
 		err := h.table.Save(ctx, cmd.Table)
 		cmd.guard.setSaving(false)
@@ -210,11 +212,6 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 			h.st.Rows(), h.st.Sessions(), h.table.Len(), added, cmd.BlockSize, where)
 	}
 	return nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // hasher turns records into Mooncake rows.
