@@ -70,6 +70,20 @@ func PromptText(msgs []Message) string {
 	return b.String()
 }
 
+// EmptyPrompt reports whether PromptText(msgs) is "", without building it:
+// no content at all, or a single empty one.
+func EmptyPrompt(msgs []Message) bool {
+	n := 0
+	for _, m := range msgs {
+		if m.Content != nil {
+			if n++; n > 1 || *m.Content != "" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // langChainRoles maps LangChain message types to chat roles.
 var langChainRoles = map[string]string{
 	"human":     "user",

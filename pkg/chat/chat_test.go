@@ -92,3 +92,13 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Error("Decode of an object: want an error")
 	}
 }
+
+func TestEmptyPrompt(t *testing.T) {
+	e, x := "", "x"
+	for _, msgs := range [][]Message{nil, {{Role: "user"}}, {{Role: "user", Content: &e}}, {{Role: "user", Content: &e}, {Role: "tool"}},
+		{{Role: "user", Content: &e}, {Role: "user", Content: &e}}, {{Role: "user", Content: &x}}} {
+		if got, want := EmptyPrompt(msgs), PromptText(msgs) == ""; got != want {
+			t.Errorf("%+v: EmptyPrompt %v, PromptText empty %v", msgs, got, want)
+		}
+	}
+}

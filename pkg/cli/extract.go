@@ -296,7 +296,7 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 	var threads []threadState
 	for i := range calls {
 		c := &calls[i]
-		if chat.PromptText(c.messages) == "" {
+		if chat.EmptyPrompt(c.messages) {
 			x.st.emptyPrompt++
 			continue
 		}
