@@ -42,11 +42,7 @@ type ClassifyCmd struct {
 
 // Classify runs trace-classify.
 func Classify(args []string, s Streams) int {
-	var cmd ClassifyCmd
-	if code, done := parse("trace-classify", classifyHelp, &cmd, args, s); done {
-		return code
-	}
-	return finish("trace-classify", cmd.run(s), s.Stderr)
+	return command("trace-classify", classifyHelp, &ClassifyCmd{}, args, s)
 }
 
 // defaultPriority is the reference's priority for calls that have none.

@@ -120,6 +120,14 @@ func parse(name, description string, cmd any, args []string, s Streams) (status 
 	return 0, false
 }
 
+// command parses args into cmd, a kong grammar, and runs it.
+func command(name, help string, cmd interface{ run(Streams) error }, args []string, s Streams) int {
+	if code, done := parse(name, help, cmd, args, s); done {
+		return code
+	}
+	return finish(name, cmd.run(s), s.Stderr)
+}
+
 // input is one opened input of a command.
 type input struct {
 	r    io.Reader

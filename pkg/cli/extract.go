@@ -52,11 +52,7 @@ type ExtractCmd struct {
 
 // Extract runs trace-extract.
 func Extract(args []string, s Streams) int {
-	var cmd ExtractCmd
-	if code, done := parse("trace-extract", extractHelp, &cmd, args, s); done {
-		return code
-	}
-	return finish("trace-extract", cmd.run(s), s.Stderr)
+	return command("trace-extract", extractHelp, &ExtractCmd{}, args, s)
 }
 
 // delaySpec is the parsed --delay: a fixed number of ms, auto, or none.

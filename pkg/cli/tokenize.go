@@ -58,11 +58,7 @@ type TokenizeCmd struct {
 
 // Tokenize runs trace-tokenize.
 func Tokenize(args []string, s Streams) int {
-	var cmd TokenizeCmd
-	if code, done := parse("trace-tokenize", tokenizeHelp, &cmd, args, s); done {
-		return code
-	}
-	return finish("trace-tokenize", cmd.run(s), s.Stderr)
+	return command("trace-tokenize", tokenizeHelp, &TokenizeCmd{}, args, s)
 }
 
 // inferWindow is how many requests (sessions) --tokenizer auto looks at.
