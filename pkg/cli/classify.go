@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -65,51 +64,42 @@ func (cmd *ClassifyCmd) run(s Streams) error {
 	var rec record.Record
 	var buf []byte
 	medium := record.AppendString(nil, defaultPriority)
-	err := eachInput(cmd.Files, s.Stdin, func(in input) error {
-		r := jsonl.NewReader(in.r, in.name)
-		for {
-			line, err := r.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return ioError(err)
-			}
-			if err := record.Parse(line, &rec); err != nil {
-				return dataError(r.Errorf("%v", err))
-			}
-			raw, ok := rec.Get("messages")
-			if !ok {
-				return dataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
-			}
-			msgs, err := chat.Decode(raw)
-			if err != nil {
-				return dataError(r.Errorf("%v", err))
-			}
-			call := classify.FromMessages(msgs)
-			if call.Model, _, err = rec.String("model"); err != nil {
-				return dataError(r.Errorf("%v", err))
-			}
-			if call.Function, _, err = rec.String("function"); err != nil {
-				return dataError(r.Errorf("%v", err))
-			}
-			agent, matched := rules.Classify(&call)
-			if !matched && cmd.By == "function" && call.Function != "" {
-				agent = call.Function
-			}
-			if counts[agent] == 0 {
-				order = append(order, agent)
-			}
-			counts[agent]++
-			rec.SetString("agent_type", agent)
-			if v, ok := rec.Get("priority"); !ok || string(v) == "null" {
-				rec.Set("priority", medium)
-			}
-			buf = rec.AppendJSON(buf[:0])
-			if err := w.WriteLine(buf); err != nil {
-				return writeErr(err)
-			}
+	err := eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
+		if err := record.Parse(line, &rec); err != nil {
+			return dataError(r.Errorf("%v", err))
 		}
+		raw, ok := rec.Get("messages")
+		if !ok {
+			return dataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
+		}
+		msgs, err := chat.Decode(raw)
+		if err != nil {
+			return dataError(r.Errorf("%v", err))
+		}
+		call := classify.FromMessages(msgs)
+		if call.Model, _, err = rec.String("model"); err != nil {
+			return dataError(r.Errorf("%v", err))
+		}
+		if call.Function, _, err = rec.String("function"); err != nil {
+			return dataError(r.Errorf("%v", err))
+		}
+		agent, matched := rules.Classify(&call)
+		if !matched && cmd.By == "function" && call.Function != "" {
+			agent = call.Function
+		}
+		if counts[agent] == 0 {
+			order = append(order, agent)
+		}
+		counts[agent]++
+		rec.SetString("agent_type", agent)
+		if v, ok := rec.Get("priority"); !ok || string(v) == "null" {
+			rec.Set("priority", medium)
+		}
+		buf = rec.AppendJSON(buf[:0])
+		if err := w.WriteLine(buf); err != nil {
+			return writeErr(err)
+		}
+		return nil
 	})
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = writeErr(ferr)

@@ -170,6 +170,26 @@ func eachInput(files []string, stdin io.Reader, fn func(in input) error) error {
 	return nil
 }
 
+// eachLine calls fn for each non-blank line of the inputs (see eachInput),
+// with the reader, whose Errorf names the input and line.
+func eachLine(files []string, stdin io.Reader, fn func(line []byte, r *jsonl.Reader) error) error {
+	return eachInput(files, stdin, func(in input) error {
+		r := jsonl.NewReader(in.r, in.name)
+		for {
+			line, err := r.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return ioError(err)
+			}
+			if err := fn(line, r); err != nil {
+				return err
+			}
+		}
+	})
+}
+
 // writeErr classifies an error from writing the output.
 func writeErr(err error) error {
 	if errors.Is(err, jsonl.ErrClosedPipe) {

@@ -158,27 +158,18 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 		h.tableTok = table.Tokenizer()
 	}
 	w := jsonl.NewWriter(s.Stdout)
-	err := eachInput(cmd.Files, s.Stdin, func(in input) error {
-		r := jsonl.NewReader(in.r, in.name)
-		for {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			line, err := r.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return ioError(err)
-			}
-			out, err := h.row(line)
-			if err != nil {
-				return dataError(r.Errorf("%v", err))
-			}
-			if err := w.WriteLine(out); err != nil {
-				return writeErr(err)
-			}
+	err := eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		out, err := h.row(line)
+		if err != nil {
+			return dataError(r.Errorf("%v", err))
+		}
+		if err := w.WriteLine(out); err != nil {
+			return writeErr(err)
+		}
+		return nil
 	})
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = writeErr(ferr)

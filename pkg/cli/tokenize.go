@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"runtime"
 	"strconv"
 	"sync"
@@ -88,23 +87,14 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 	go func() {
 		defer close(lines)
 		seq := 0
-		readErr <- eachInput(cmd.Files, s.Stdin, func(in input) error {
-			r := jsonl.NewReader(in.r, in.name)
-			for {
-				line, err := r.Next()
-				if err == io.EOF {
-					return nil
-				}
-				if err != nil {
-					return ioError(err)
-				}
-				j := &tokJob{seq: seq, line: append([]byte(nil), line...), pos: in.name + ":" + strconv.Itoa(r.Line()), done: make(chan struct{})}
-				seq++
-				select {
-				case lines <- j:
-				case <-ctx.Done():
-					return nil
-				}
+		readErr <- eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
+			j := &tokJob{seq: seq, line: append([]byte(nil), line...), pos: r.Name() + ":" + strconv.Itoa(r.Line()), done: make(chan struct{})}
+			seq++
+			select {
+			case lines <- j:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		})
 	}()
@@ -228,7 +218,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 		return werr
 	}
 	wg.Wait()
-	if err := <-readErr; err != nil {
+	if err := <-readErr; err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	if !cmd.Quiet {
