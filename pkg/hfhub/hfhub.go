@@ -47,6 +47,8 @@ func repoDir(cache, repo string) string {
 
 var repoName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+var commitHash = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+
 // IsRepoName reports whether s looks like a hub repo name, ORG/NAME.
 func IsRepoName(s string) bool { return repoName.MatchString(s) && !strings.Contains(s, "..") }
 
@@ -102,7 +104,7 @@ func Download(ctx context.Context, getenv Env, client *http.Client, repo string)
 		return "", fmt.Errorf("downloading %s: %s", url, resp.Status)
 	}
 	commit := resp.Header.Get("X-Repo-Commit")
-	if !regexp.MustCompile(`^[0-9a-f]{7,64}$`).MatchString(commit) {
+	if !commitHash.MatchString(commit) {
 		commit = "main"
 	}
 	dir := repoDir(CacheDir(getenv), repo)

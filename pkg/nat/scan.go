@@ -40,9 +40,6 @@ func NewArrayScanner(r io.Reader) *ArrayScanner {
 // Next starts.
 func (s *ArrayScanner) Offset() int64 { return s.at }
 
-// Count returns the number of elements returned so far.
-func (s *ArrayScanner) Count() int { return s.n }
-
 // TruncatedError reports an input that ends before its array is closed.
 // Every element returned before it was complete.
 type TruncatedError struct {

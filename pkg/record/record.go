@@ -50,12 +50,6 @@ func (r *Record) Get(key string) ([]byte, bool) {
 	return nil, false
 }
 
-// Has reports whether key is present.
-func (r *Record) Has(key string) bool {
-	_, ok := r.Get(key)
-	return ok
-}
-
 // Set sets key to the raw JSON value: in place when the key is present,
 // appended at the end otherwise. The record keeps a reference to value.
 func (r *Record) Set(key string, value []byte) {

@@ -47,17 +47,6 @@ type addedToken struct {
 // Name returns the tokenizer's name, as given to New.
 func (t *Tokenizer) Name() string { return t.name }
 
-// VocabSize returns the number of ids: the BPE vocabulary and added tokens.
-func (t *Tokenizer) VocabSize() int {
-	n := len(t.model.vocab)
-	for _, a := range t.added {
-		if a.id >= n {
-			n = a.id + 1
-		}
-	}
-	return n
-}
-
 // New builds a Tokenizer named name from spec.
 func New(name string, spec *Spec) (*Tokenizer, error) {
 	m := &bpe{
