@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"agenttrace/pkg/idarray"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/prefix"
 	"agenttrace/pkg/record"
@@ -215,23 +216,22 @@ type hasher struct {
 	st       *stats.Stats
 	rec, out record.Record
 	last     map[string]int64 // each session's last hash id, for delta rows
+	parser   idarray.Parser   // input_ids, reusing the previous row's
 	tokens   []uint32
 	ids      []int64
 	buf      []byte
 }
 
 func (h *hasher) row(line []byte) ([]byte, error) {
-	if err := record.Parse(line, &h.rec); err != nil {
+	// The ids are read once, by the parser, which skips the part they
+	// share with the previous row's.
+	if err := record.ParseWith(line, &h.rec, "input_ids", h.parser.Parse); err != nil {
 		return nil, err
 	}
-	raw, ok := h.rec.Get("input_ids")
-	if !ok {
+	if _, ok := h.rec.Get("input_ids"); !ok {
 		return nil, errors.New(`no "input_ids": trace-hash reads the records trace-tokenize writes`)
 	}
-	var err error
-	if h.tokens, err = parseIDs(raw, h.tokens[:0]); err != nil {
-		return nil, err
-	}
+	h.tokens = h.parser.IDs()
 	n, ok, err := h.rec.Int("input_length")
 	if err != nil {
 		return nil, err
@@ -339,69 +339,4 @@ func (h *hasher) addStats() {
 	parent, _, _ := h.rec.String("parent_session")
 	h.st.Add(stats.Row{Session: sid, Parent: parent, InputLength: len(h.tokens), FullLength: int(full),
 		OutputLength: int(outLen), PromptTokens: prompt, HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay})
-}
-
-// parseIDs parses a JSON array of token ids (integers from 0 to 2³²-1).
-func parseIDs(raw []byte, dst []uint32) ([]uint32, error) {
-	i := skipJSONSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '[' {
-		return dst, badIDs(raw, "want an array of token ids")
-	}
-	i = skipJSONSpace(raw, i+1)
-	if i < len(raw) && raw[i] == ']' {
-		return dst, nil
-	}
-	for {
-		start := i
-		var v uint64
-		for i < len(raw) {
-			d := raw[i] - '0'
-			if d > 9 {
-				break
-			}
-			v = v*10 + uint64(d)
-			i++
-		}
-		if i == start || (raw[start] == '0' && i-start > 1) {
-			return dst, badIDs(raw, "want non-negative integer token ids")
-		}
-		if i-start > 10 || v > 1<<32-1 {
-			return dst, badIDs(raw, "a token id above 2^32-1")
-		}
-		dst = append(dst, uint32(v))
-		if i < len(raw) && raw[i] == ',' {
-			i++
-			if i < len(raw) && raw[i] == ' ' {
-				i = skipJSONSpace(raw, i)
-			}
-			continue
-		}
-		i = skipJSONSpace(raw, i)
-		if i >= len(raw) {
-			return dst, badIDs(raw, "unterminated array")
-		}
-		switch raw[i] {
-		case ']':
-			return dst, nil
-		case ',':
-			i = skipJSONSpace(raw, i+1)
-		default:
-			return dst, badIDs(raw, "want non-negative integer token ids")
-		}
-	}
-}
-
-func skipJSONSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-func badIDs(raw []byte, what string) error {
-	s := string(raw)
-	if len(s) > 40 {
-		s = s[:40] + "..."
-	}
-	return fmt.Errorf("input_ids: %s in %s", what, s)
 }

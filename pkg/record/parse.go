@@ -19,7 +19,18 @@ func (e *SyntaxError) Error() string {
 // are slices of line: they stay valid as long as line does. Parse checks that
 // the whole line is valid JSON. A key that occurs twice keeps its first
 // position and its last value, as jq does.
-func Parse(line []byte, r *Record) error {
+func Parse(line []byte, r *Record) error { return ParseWith(line, r, "", nil) }
+
+// A ValueFunc reads the value that starts at line[start] and returns the
+// offset just past it. It must return an error for anything that is not a
+// valid JSON value (it may also refuse valid values it does not want).
+type ValueFunc func(line []byte, start int) (end int, err error)
+
+// ParseWith is Parse, except that the values of the member key are read by
+// fn instead of Parse's own syntax check: a caller that decodes a large
+// value anyway (trace-hash's input_ids) reads it once instead of twice.
+// Errors of fn are returned prefixed with the key.
+func ParseWith(line []byte, r *Record, key string, fn ValueFunc) error {
 	r.Reset()
 	i := skipSpace(line, 0)
 	if i >= len(line) {
@@ -47,7 +58,7 @@ func Parse(line []byte, r *Record) error {
 		if err != nil {
 			return err
 		}
-		key, err := DecodeString(line[i:kend])
+		k, err := DecodeString(line[i:kend])
 		if err != nil {
 			return &SyntaxError{i, err.Error()}
 		}
@@ -56,11 +67,15 @@ func Parse(line []byte, r *Record) error {
 			return &SyntaxError{i, "want ':' after a key"}
 		}
 		i = skipSpace(line, i+1)
-		vend, err := skipValue(line, i)
-		if err != nil {
+		var vend int
+		if fn != nil && k == key {
+			if vend, err = fn(line, i); err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+		} else if vend, err = skipValue(line, i); err != nil {
 			return err
 		}
-		r.Set(key, line[i:vend])
+		r.Set(k, line[i:vend])
 		i = skipSpace(line, vend)
 		if i >= len(line) {
 			return &SyntaxError{i, "unexpected end of line inside an object"}

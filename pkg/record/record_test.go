@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,5 +185,31 @@ func TestAppendInts(t *testing.T) {
 		if got := string(appendSmall(nil, i)); got != strconv.Itoa(int(i)) {
 			t.Fatalf("%d: %s", i, got)
 		}
+	}
+}
+
+// TestParseWith: the member's value is read by fn (once per occurrence),
+// every other member by Parse, and fn's errors name the member.
+func TestParseWith(t *testing.T) {
+	var seen []string
+	fn := func(line []byte, start int) (int, error) {
+		end, err := skipValue(line, start)
+		seen = append(seen, string(line[start:end]))
+		return end, err
+	}
+	var r Record
+	if err := ParseWith([]byte(`{"a":[1, 2],"b":{"a":3},"a":[4]}`), &r, "a", fn); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"[1, 2]", "[4]"}; !slices.Equal(seen, want) {
+		t.Errorf("fn read %q, want %q", seen, want)
+	}
+	if got := string(r.AppendJSON(nil)); got != `{"a":[4],"b":{"a":3}}` {
+		t.Errorf("record %s", got)
+	}
+	refuse := func([]byte, int) (int, error) { return 0, errors.New("no thanks") }
+	err := ParseWith([]byte(`{"b":1,"a":[1]}`), &r, "a", refuse)
+	if err == nil || err.Error() != "a: no thanks" {
+		t.Errorf("error %v, want %q", err, "a: no thanks")
 	}
 }

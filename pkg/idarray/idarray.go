@@ -1,0 +1,204 @@
+// Package idarray reads and writes the JSON arrays of token ids that
+// trace-tokenize writes and trace-hash reads, reusing the work done for the
+// previous array.
+//
+// Agent traces repeat the whole conversation at every call, so the input_ids
+// of a call usually start with the input_ids of its session's previous
+// call: millions of ids that would be formatted and parsed again and again.
+// A Formatter copies the text of the ids it formatted last time; a Parser
+// compares the new text with the text it parsed last time and parses only
+// from where they differ. Both give exactly the bytes and ids that formatting
+// or parsing from scratch gives.
+package idarray
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+)
+
+// Formatter writes arrays of token ids as compact JSON ([1,2,3]),
+// remembering the last array to reuse its text. The zero value is ready to
+// use.
+type Formatter struct {
+	text []byte  // the last array, "[...]"
+	ends []int32 // ends[k]: offset in text just past the digits of id k
+}
+
+// Format returns ids as a compact JSON array. The first kept ids must equal
+// the first kept ids of the previous call's array (kept is 0 on the first
+// call, or when nothing is shared); their text is copied instead of
+// formatted. The result is valid until the next call.
+func (f *Formatter) Format(ids []int, kept int) []byte {
+	kept = min(kept, len(f.ends), len(ids))
+	if kept == 0 {
+		f.text, f.ends = append(f.text[:0], '['), f.ends[:0]
+	} else {
+		f.text, f.ends = f.text[:f.ends[kept-1]], f.ends[:kept]
+	}
+	f.text = slices.Grow(f.text, 7*(len(ids)-kept)+1)
+	for i, id := range ids[kept:] {
+		if i+kept > 0 {
+			f.text = append(f.text, ',')
+		}
+		f.text = appendID(f.text, id)
+		f.ends = append(f.ends, int32(len(f.text)))
+	}
+	f.text = append(f.text, ']')
+	return f.text
+}
+
+// appendID appends a non-negative id in decimal, two digits at a time.
+func appendID(dst []byte, v int) []byte {
+	const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+		"8081828384858687888990919293949596979899"
+	if v < 0 {
+		panic(fmt.Sprintf("idarray: negative token id %d", v))
+	}
+	var buf [20]byte
+	i := len(buf)
+	for v >= 100 {
+		d := v % 100 * 2
+		v /= 100
+		i -= 2
+		buf[i], buf[i+1] = digits2[d], digits2[d+1]
+	}
+	if v >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digits2[v*2], digits2[v*2+1]
+	} else {
+		i--
+		buf[i] = byte('0' + v)
+	}
+	return append(dst, buf[i:]...)
+}
+
+// Parser reads JSON arrays of token ids (integers from 0 to 2³²-1),
+// remembering the last array to skip the part the next one shares with it.
+// The zero value is ready to use.
+type Parser struct {
+	text   []byte   // the last array's text, from '[' to ']'
+	ends   []int32  // ends[k]: offset in text just past the digits of id k
+	ids    []uint32 // the last array's ids
+	reused int
+}
+
+// IDs returns the ids of the last array parsed. They are valid until the
+// next call of Parse.
+func (p *Parser) IDs() []uint32 { return p.ids }
+
+// Reused returns how many leading ids of the last array parsed were taken
+// from the array before it without parsing.
+func (p *Parser) Reused() int { return p.reused }
+
+// Parse parses the array that starts at b[start] and returns the offset
+// just past it. Its signature fits record.ParseWith. On error the parser
+// forgets what it remembered.
+func (p *Parser) Parse(b []byte, start int) (end int, err error) {
+	end, err = p.parse(b, start)
+	if err != nil {
+		p.text, p.ends, p.ids, p.reused = p.text[:0], p.ends[:0], p.ids[:0], 0
+		return 0, err
+	}
+	p.text = append(p.text[:0], b[start:end]...)
+	return end, nil
+}
+
+func (p *Parser) parse(b []byte, start int) (int, error) {
+	cur := b[start:]
+	if len(cur) == 0 || cur[0] != '[' {
+		return 0, syntaxErr(cur, "want an array of token ids")
+	}
+	// Ids whose digits and the delimiter after them are the same bytes as
+	// last time are the same ids; resume just past the last of them.
+	same := commonPrefix(cur, p.text)
+	k, _ := slices.BinarySearch(p.ends, int32(same)) // ends[:k] < same
+	p.ends, p.ids, p.reused = p.ends[:k], p.ids[:k], k
+	i := 1
+	if k > 0 {
+		i = int(p.ends[k-1])
+		return p.afterID(cur, i, start)
+	}
+	i = skipSpace(cur, i)
+	if i < len(cur) && cur[i] == ']' {
+		return start + i + 1, nil
+	}
+	return p.ids1(cur, i, start)
+}
+
+// ids1 parses an id at cur[i] and everything after it.
+func (p *Parser) ids1(cur []byte, i, start int) (int, error) {
+	for {
+		s := i
+		var v uint64
+		for i < len(cur) {
+			d := cur[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + uint64(d)
+			i++
+		}
+		switch {
+		case i == s || (cur[s] == '0' && i-s > 1):
+			return 0, syntaxErr(cur, "want non-negative integer token ids")
+		case i-s > 10 || v > 1<<32-1:
+			return 0, syntaxErr(cur, "a token id above 2^32-1")
+		}
+		p.ids = append(p.ids, uint32(v))
+		p.ends = append(p.ends, int32(i))
+		if i < len(cur) && cur[i] == ',' && i+1 < len(cur) && cur[i+1]-'0' <= 9 {
+			i++ // the compact form: straight to the next id
+			continue
+		}
+		return p.afterID(cur, i, start)
+	}
+}
+
+// afterID continues after the digits of an id, at cur[i].
+func (p *Parser) afterID(cur []byte, i, start int) (int, error) {
+	i = skipSpace(cur, i)
+	if i >= len(cur) {
+		return 0, syntaxErr(cur, "unterminated array")
+	}
+	switch cur[i] {
+	case ']':
+		return start + i + 1, nil
+	case ',':
+		return p.ids1(cur, skipSpace(cur, i+1), start)
+	}
+	return 0, syntaxErr(cur, "want non-negative integer token ids")
+}
+
+func syntaxErr(b []byte, what string) error {
+	s := string(b[:min(len(b), 40)])
+	if len(b) > 40 {
+		s += "..."
+	}
+	return fmt.Errorf("%s in %s", what, s)
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+256 <= n && bytes.Equal(a[i:i+256], b[i:i+256]) {
+		i += 256
+	}
+	for i+8 <= n && binary.LittleEndian.Uint64(a[i:]) == binary.LittleEndian.Uint64(b[i:]) {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}

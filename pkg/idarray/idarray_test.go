@@ -1,0 +1,174 @@
+package idarray
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"agenttrace/pkg/fuzzseed"
+)
+
+// session returns n arrays of ids, each starting with a random part of the
+// one before it, as the prompts of a conversation do (and sometimes not).
+func session(r *rand.Rand, n int) [][]int {
+	var out [][]int
+	var cur []int
+	for range n {
+		switch r.IntN(6) {
+		case 0:
+			cur = nil // a fresh conversation
+		case 1:
+			cur = slices.Clone(cur[:r.IntN(len(cur)+1)]) // cut back
+		default:
+			cur = slices.Clone(cur)
+		}
+		for range r.IntN(40) {
+			switch r.IntN(4) {
+			case 0:
+				cur = append(cur, r.IntN(10))
+			case 1:
+				cur = append(cur, r.IntN(1<<17))
+			default:
+				cur = append(cur, r.IntN(1000))
+			}
+		}
+		// Sometimes change an id inside the shared part, keeping its width
+		// or not.
+		if len(cur) > 0 && r.IntN(5) == 0 {
+			cur[r.IntN(len(cur))] = r.IntN(200)
+		}
+		out = append(out, cur)
+	}
+	return out
+}
+
+// TestFormatterEqualsMarshal: reusing the previous text gives exactly the
+// bytes encoding/json gives, whatever the kept count (up to the true one).
+func TestFormatterEqualsMarshal(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var f Formatter
+	var prev []int
+	for i, ids := range session(r, 3000) {
+		shared := 0
+		for shared < min(len(prev), len(ids)) && prev[shared] == ids[shared] {
+			shared++
+		}
+		kept := shared
+		if r.IntN(4) == 0 {
+			kept = r.IntN(shared + 1) // a caller may keep fewer than it could
+		}
+		got := f.Format(ids, kept)
+		want, _ := json.Marshal(ids)
+		if ids == nil {
+			want = []byte("[]")
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("array %d (kept %d): got %s, want %s", i, kept, got, want)
+		}
+		prev = ids
+	}
+}
+
+// TestParserEqualsUnmarshal: the ids and the end offset equal those of a
+// fresh parse and of encoding/json, in compact and spaced layouts.
+func TestParserEqualsUnmarshal(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var p Parser
+	reused := 0
+	for i, ids := range session(r, 3000) {
+		text, _ := json.Marshal(ids)
+		if ids == nil {
+			text = []byte("[]")
+		}
+		if r.IntN(5) == 0 { // spaced layout
+			text = []byte(strings.ReplaceAll(string(text), ",", " ,\n "))
+			text = append([]byte("[ "), text[1:]...)
+		}
+		line := append(append([]byte(`{"x":`), text...), `,"y":1}`...)
+		start := len(`{"x":`)
+		end, err := p.Parse(line, start)
+		if err != nil {
+			t.Fatalf("array %d: %v", i, err)
+		}
+		if end != start+len(text) {
+			t.Fatalf("array %d: end %d, want %d", i, end, start+len(text))
+		}
+		if got := p.IDs(); len(got) != len(ids) || !equal(got, ids) {
+			t.Fatalf("array %d: ids %v, want %v", i, got, ids)
+		}
+		reused += p.Reused()
+	}
+	if reused == 0 {
+		t.Fatal("no id was ever reused")
+	}
+}
+
+func equal(a []uint32, b []int) bool {
+	for i := range a {
+		if int(a[i]) != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestParserErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`"abc"`, "want an array of token ids"},
+		{`[1,2`, "unterminated array"},
+		{`[1,-2]`, "want non-negative integer token ids"},
+		{`[1,2.5]`, "want non-negative integer token ids"},
+		{`[01]`, "want non-negative integer token ids"},
+		{`[1,,2]`, "want non-negative integer token ids"},
+		{`[1,]`, "want non-negative integer token ids"},
+		{`[4294967296]`, "a token id above 2^32-1"},
+		{`[99999999999]`, "a token id above 2^32-1"},
+		{`[1 2]`, "want non-negative integer token ids"},
+		{`[null]`, "want non-negative integer token ids"},
+	} {
+		var p Parser
+		// Parse a valid array first: errors must not depend on the reuse.
+		if _, err := p.Parse([]byte(`[1,2,3]`), 0); err != nil {
+			t.Fatal(err)
+		}
+		_, err := p.Parse([]byte(tc.in), 0)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.in, err, tc.want)
+		}
+		if len(p.IDs()) != 0 {
+			t.Errorf("%s: ids kept after an error: %v", tc.in, p.IDs())
+		}
+	}
+}
+
+// FuzzParser parses two arrays (the input's lines) with one parser: the
+// second must give what a fresh parser and encoding/json give.
+func FuzzParser(f *testing.F) {
+	fuzzseed.Add(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		first, second, _ := bytes.Cut(in, []byte("\n"))
+		var p, fresh Parser
+		p.Parse(first, 0)
+		end, err := p.Parse(second, 0)
+		fend, ferr := fresh.Parse(second, 0)
+		if (err == nil) != (ferr == nil) || end != fend || !slices.Equal(p.IDs(), fresh.IDs()) {
+			t.Fatalf("after %q: (%d, %v, %v), fresh (%d, %v, %v)", first, end, err, p.IDs(), fend, ferr, fresh.IDs())
+		}
+		var want []uint32
+		jerr := json.Unmarshal(second, &want)
+		wantOK := jerr == nil && len(second) > 0 && second[0] == '['
+		if err == nil {
+			if jerr := json.Unmarshal(second[:end], &want); jerr != nil {
+				t.Fatalf("accepted %q, which encoding/json refuses: %v", second[:end], jerr)
+			}
+			if !slices.Equal(p.IDs(), want) && !(len(want) == 0 && len(p.IDs()) == 0) {
+				t.Fatalf("%q: ids %v, encoding/json %v", second, p.IDs(), want)
+			}
+		} else if wantOK {
+			t.Fatalf("refused %q (%v), which encoding/json reads as %v", second, err, want)
+		}
+	})
+}
