@@ -22,7 +22,9 @@
 package chat
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -284,6 +286,123 @@ func AppendJSON(dst []byte, msgs []Message) []byte {
 	}
 	return append(dst, ']')
 }
+
+// AppendPrompt appends the prompt text of the raw JSON "messages" field of
+// a record to dst: PromptText(Decode(raw)), without building the messages.
+// It accepts what Decode accepts: null, or a list of objects (or nulls)
+// whose "content" (matched without regard to case, the last one winning) is
+// a string or null, and whose "role" is a string or null.
+func AppendPrompt(dst, raw []byte) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		return dst, fmt.Errorf("field \"messages\": want a list of {\"role\",\"content\"} objects: %v", err)
+	}
+	i := record.SkipSpace(raw, 0)
+	if isNull(raw, i) {
+		return dst, nil
+	}
+	if i >= len(raw) || raw[i] != '[' {
+		return fail(errors.New("not a list"))
+	}
+	i = record.SkipSpace(raw, i+1)
+	pieces := 0
+	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
+		if k > 0 {
+			if raw[i] != ',' {
+				return fail(errors.New("want ',' between messages"))
+			}
+			i = record.SkipSpace(raw, i+1)
+		}
+		var err error
+		if i, err = appendMessage(&dst, raw, i, &pieces); err != nil {
+			return fail(fmt.Errorf("message %d: %w", k, err))
+		}
+		i = record.SkipSpace(raw, i)
+	}
+	if i >= len(raw) {
+		return fail(errors.New("unterminated list"))
+	}
+	return dst, nil
+}
+
+// appendMessage appends the content of the message object at raw[i] to
+// *dst, after a "\n" unless it is the first piece (*pieces counts them), and
+// returns the offset past the object.
+func appendMessage(dst *[]byte, raw []byte, i int, pieces *int) (int, error) {
+	if i >= len(raw) {
+		return 0, errors.New("unterminated list")
+	}
+	if isNull(raw, i) {
+		return i + 4, nil
+	}
+	if raw[i] != '{' {
+		return 0, errors.New("not an object")
+	}
+	start := len(*dst) // where this message's piece goes
+	had := false       // whether it has one so far
+	i = record.SkipSpace(raw, i+1)
+	for k := 0; i < len(raw) && raw[i] != '}'; k++ {
+		if k > 0 {
+			if raw[i] != ',' {
+				return 0, errors.New("want ',' between members")
+			}
+			if i = record.SkipSpace(raw, i+1); i >= len(raw) {
+				break
+			}
+		}
+		if raw[i] != '"' {
+			return 0, errors.New("want a member name")
+		}
+		kend, err := record.SkipValue(raw, i)
+		if err != nil {
+			return 0, err
+		}
+		key := raw[i:kend]
+		i = record.SkipSpace(raw, kend)
+		if i >= len(raw) || raw[i] != ':' {
+			return 0, errors.New("want ':' after a member name")
+		}
+		i = record.SkipSpace(raw, i+1)
+		content, role := bytes.EqualFold(key, []byte(`"content"`)), bytes.EqualFold(key, []byte(`"role"`))
+		if bytes.IndexByte(key, '\\') >= 0 { // an escaped name: compare its value
+			name, err := record.DecodeString(key)
+			if err != nil {
+				return 0, err
+			}
+			content, role = strings.EqualFold(name, "content"), strings.EqualFold(name, "role")
+		}
+		switch {
+		case content && isNull(raw, i):
+			*dst, had = (*dst)[:start], false // a later content replaces an earlier one
+			i += 4
+		case content:
+			*dst = (*dst)[:start]
+			if *pieces > 0 {
+				*dst = append(*dst, '\n')
+			}
+			if *dst, i, err = record.AppendUnquote(*dst, raw, i); err != nil {
+				return 0, fmt.Errorf("content: %w", err)
+			}
+			had = true
+		case role && !isNull(raw, i) && (i >= len(raw) || raw[i] != '"'):
+			return 0, errors.New("role is not a string")
+		default:
+			if i, err = record.SkipValue(raw, i); err != nil {
+				return 0, err
+			}
+		}
+		i = record.SkipSpace(raw, i)
+	}
+	if i >= len(raw) {
+		return 0, errors.New("unterminated object")
+	}
+	if had {
+		*pieces++
+	}
+	return i + 1, nil
+}
+
+// isNull reports whether the value at raw[i] is null.
+func isNull(raw []byte, i int) bool { return bytes.HasPrefix(raw[i:], []byte("null")) }
 
 // Decode parses the raw JSON "messages" field of a record, as AppendJSON
 // writes it.

@@ -1,9 +1,15 @@
 package chat
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/bytedance/sonic"
+
+	"agenttrace/pkg/fuzzseed"
+	"agenttrace/pkg/record"
 )
 
 func decode(t *testing.T, s string) any {
@@ -101,4 +107,70 @@ func TestEmptyPrompt(t *testing.T) {
 			t.Errorf("%+v: EmptyPrompt %v, PromptText empty %v", msgs, got, want)
 		}
 	}
+}
+
+// TestAppendPromptEqualsDecode: AppendPrompt gives PromptText(Decode(raw))
+// on the lists AppendJSON writes and on hand-made variants of them.
+func TestAppendPromptEqualsDecode(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	texts := []string{"", "plain", "line\nbreak", `quote " and \ back`, "tab\tctl\x01", "ünï €😀", "\u2028", "<|eot_id|>"}
+	for n := range 2000 {
+		var msgs []Message
+		for range r.IntN(6) {
+			m := Message{Role: []string{"system", "user", "assistant", "tool"}[r.IntN(4)]}
+			if r.IntN(5) > 0 {
+				s := texts[r.IntN(len(texts))] + texts[r.IntN(len(texts))]
+				m.Content = &s
+			}
+			msgs = append(msgs, m)
+		}
+		raw := AppendJSON(nil, msgs)
+		got, err := AppendPrompt([]byte("keep:"), raw)
+		if err != nil || string(got) != "keep:"+PromptText(msgs) {
+			t.Fatalf("case %d: %s: got %q, %v; want %q", n, raw, got, err, PromptText(msgs))
+		}
+	}
+	for _, raw := range []string{
+		`null`, `[]`, ` [ ] `, `[null]`, `[{}]`,
+		`[{"role":"user","content":"a","content":"b"},{"content":"c"}]`,
+		`[{"role":"user","content":"a","content":null},{"content":"c"}]`,
+		`[{"content":null,"content":"x"}]`,
+		`[{"Content":"case","ROLE":"user"}]`,
+		`[{"cont\u0065nt":"escaped name"}]`,
+		`[{"role":null,"content":"r"}, {"x":[1,{"content":"no"}],"content":"yes"}]`,
+		"[ {\"role\" : \"u\" , \"content\" : \"spaced\\n\\u00e9\\ud83d\\ude00\" } ]",
+	} {
+		msgs, derr := Decode([]byte(raw))
+		got, err := AppendPrompt(nil, []byte(raw))
+		if derr != nil || err != nil || string(got) != PromptText(msgs) {
+			t.Errorf("%s: got %q, %v; Decode gives %q, %v", raw, got, err, PromptText(msgs), derr)
+		}
+	}
+	for _, raw := range []string{`{}`, `"x"`, `[1]`, `[{"content":1}]`, `[{"content":[]}]`, `[{"role":5}]`, `[{"content":"x"`, `[{"content":"x"},]`, `[{"a":1,}]`, `[`, `[{"content":"\q"}]`} {
+		if _, err := AppendPrompt(nil, []byte(raw)); err == nil {
+			t.Errorf("%s: accepted", raw)
+		} else if !strings.Contains(err.Error(), `field "messages"`) {
+			t.Errorf("%s: error %q does not name the field", raw, err)
+		}
+	}
+}
+
+// FuzzAppendPrompt: on any input that record.Parse accepts as a value,
+// AppendPrompt agrees with Decode and PromptText.
+func FuzzAppendPrompt(f *testing.F) {
+	fuzzseed.Add(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		end, err := record.SkipValue(raw, 0)
+		if err != nil || end != len(raw) || !utf8.Valid(raw) {
+			return // trace-tokenize hands it only whole, valid values
+		}
+		msgs, derr := Decode(raw)
+		got, err := AppendPrompt(nil, raw)
+		if (derr == nil) != (err == nil) {
+			t.Fatalf("%s: AppendPrompt error %v, Decode error %v", raw, err, derr)
+		}
+		if err == nil && string(got) != PromptText(msgs) {
+			t.Fatalf("%s: got %q, want %q", raw, got, PromptText(msgs))
+		}
+	})
 }

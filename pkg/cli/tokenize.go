@@ -8,8 +8,10 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/idarray"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/thread"
@@ -81,6 +83,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 		cmd.Jobs = runtime.NumCPU()
 	}
 	lines := make(chan *tokJob, 64)
+	free := make(buffers, 32)
 	readErr := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -88,7 +91,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 		defer close(lines)
 		seq := 0
 		readErr <- eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
-			j := &tokJob{seq: seq, line: append([]byte(nil), line...), pos: r.Name() + ":" + strconv.Itoa(r.Line()), done: make(chan struct{})}
+			j := &tokJob{seq: seq, line: append(free.get(), line...), pos: r.Name() + ":" + strconv.Itoa(r.Line()), done: make(chan struct{})}
 			seq++
 			select {
 			case lines <- j:
@@ -151,7 +154,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 		wg.Add(1)
 		go func(in <-chan *tokJob) {
 			defer wg.Done()
-			w := newTokWorker(tok, cmd)
+			w := newTokWorker(tok, cmd, free)
 			for j := range in {
 				j.out, j.ntok, j.err = w.process(j)
 				close(j.done)
@@ -202,6 +205,8 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 			werr = writeErr(err)
 			break
 		}
+		free.put(j.line)
+		free.put(j.out)
 		records++
 		tokens += j.ntok
 	}
@@ -227,8 +232,34 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 	return nil
 }
 
+// buffers recycles the line and output buffers of records, which are large
+// (a whole conversation each) and come one after another.
+type buffers chan []byte
+
+// get returns an empty buffer, recycled when one is free.
+func (b buffers) get() []byte {
+	select {
+	case buf := <-b:
+		return buf[:0]
+	default:
+		return nil
+	}
+}
+
+// put gives buf back for reuse.
+func (b buffers) put(buf []byte) {
+	if cap(buf) == 0 {
+		return
+	}
+	select {
+	case b <- buf:
+	default:
+	}
+}
+
 // tokWorker encodes records, remembering each session's last prompt.
 type tokWorker struct {
+	free    buffers
 	enc     *tokenize.Encoder
 	name    []byte
 	keep    bool
@@ -249,12 +280,18 @@ const memoLimit = 32
 // sessionMemo is what a worker remembers of a session.
 type sessionMemo struct {
 	memo *tokenize.Memo
+	ids  idarray.Formatter // the text of memo's ids
+	// text[0] holds memo's text; the next prompt is decoded into text[1],
+	// then they swap: the memo's text stays intact until EncodeAfter has
+	// compared the next prompt with it.
+	text [2][]byte
 	msgs []chat.Message // for delta rows
 	used int            // when last used, for eviction
 }
 
-func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd) *tokWorker {
+func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd, free buffers) *tokWorker {
 	return &tokWorker{
+		free:  free,
 		enc:   tok.NewEncoder(),
 		name:  record.AppendString(nil, tok.Name()),
 		keep:  cmd.KeepMessages,
@@ -269,19 +306,27 @@ func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
 		return nil, 0, j.perr
 	}
 	w.rec = j.rec
-	line := j.line
 	raw, ok := w.rec.Get("messages")
 	if !ok {
 		return nil, 0, errors.New(`no "messages" field: trace-tokenize reads the records trace-extract writes`)
 	}
-	msgs, err := chat.Decode(raw)
-	if err != nil {
-		return nil, 0, err
-	}
-	text := chat.PromptText(msgs)
 	session, _ := w.rec.Get("session_id")
-	key := string(session)
-	sm := w.session(key)
+	sm := w.session(string(session))
+	var text string
+	var msgs []chat.Message
+	if w.delta {
+		if msgs, err = chat.Decode(raw); err != nil {
+			return nil, 0, err
+		}
+		text = chat.PromptText(msgs)
+	} else {
+		buf, err := chat.AppendPrompt(sm.text[1][:0], raw)
+		if err != nil {
+			return nil, 0, err
+		}
+		sm.text[0], sm.text[1] = buf, sm.text[0]
+		text = unsafe.String(unsafe.SliceData(buf), len(buf)) // see sessionMemo.text
+	}
 	var ids []int
 	if w.full {
 		ids = w.enc.Encode(text)
@@ -304,9 +349,13 @@ func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
 	}
 	w.rec.SetInt("input_length", int64(len(ids)))
 	w.rec.Set("tokenizer", w.name)
-	w.scratch = record.AppendInts(w.scratch[:0], ids)
-	w.rec.Set("input_ids", w.scratch)
-	return w.rec.AppendJSON(make([]byte, 0, len(line)/2+len(w.scratch)+64)), len(ids), nil
+	if w.full || w.delta {
+		w.scratch = record.AppendInts(w.scratch[:0], ids)
+		w.rec.Set("input_ids", w.scratch)
+	} else { // the ids reused from the previous prompt keep their text too
+		w.rec.Set("input_ids", sm.ids.Format(ids, sm.memo.Reused()))
+	}
+	return w.rec.AppendJSON(w.free.get()), len(ids), nil
 }
 
 // session returns what the worker remembers of a session, making room by

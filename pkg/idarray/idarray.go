@@ -16,6 +16,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+
+	"agenttrace/pkg/record"
 )
 
 // Formatter writes arrays of token ids as compact JSON ([1,2,3]),
@@ -121,7 +123,7 @@ func (p *Parser) parse(b []byte, start int) (int, error) {
 		i = int(p.ends[k-1])
 		return p.afterID(cur, i, start)
 	}
-	i = skipSpace(cur, i)
+	i = record.SkipSpace(cur, i)
 	if i < len(cur) && cur[i] == ']' {
 		return start + i + 1, nil
 	}
@@ -159,7 +161,7 @@ func (p *Parser) ids1(cur []byte, i, start int) (int, error) {
 
 // afterID continues after the digits of an id, at cur[i].
 func (p *Parser) afterID(cur []byte, i, start int) (int, error) {
-	i = skipSpace(cur, i)
+	i = record.SkipSpace(cur, i)
 	if i >= len(cur) {
 		return 0, syntaxErr(cur, "unterminated array")
 	}
@@ -167,7 +169,7 @@ func (p *Parser) afterID(cur []byte, i, start int) (int, error) {
 	case ']':
 		return start + i + 1, nil
 	case ',':
-		return p.ids1(cur, skipSpace(cur, i+1), start)
+		return p.ids1(cur, record.SkipSpace(cur, i+1), start)
 	}
 	return 0, syntaxErr(cur, "want non-negative integer token ids")
 }
@@ -178,13 +180,6 @@ func syntaxErr(b []byte, what string) error {
 		s += "..."
 	}
 	return fmt.Errorf("%s in %s", what, s)
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // commonPrefix returns the length of the longest common prefix of a and b.

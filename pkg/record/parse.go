@@ -32,21 +32,21 @@ type ValueFunc func(line []byte, start int) (end int, err error)
 // Errors of fn are returned prefixed with the key.
 func ParseWith(line []byte, r *Record, key string, fn ValueFunc) error {
 	r.Reset()
-	i := skipSpace(line, 0)
+	i := SkipSpace(line, 0)
 	if i >= len(line) {
 		return &SyntaxError{i, "empty line"}
 	}
 	if line[i] != '{' {
-		end, err := skipValue(line, i)
+		end, err := SkipValue(line, i)
 		if err != nil {
 			return err
 		}
-		if j := skipSpace(line, end); j < len(line) {
+		if j := SkipSpace(line, end); j < len(line) {
 			return &SyntaxError{j, "extra data after the value"}
 		}
 		return ErrNotObject
 	}
-	i = skipSpace(line, i+1)
+	i = SkipSpace(line, i+1)
 	if i < len(line) && line[i] == '}' {
 		return trailing(line, i+1)
 	}
@@ -62,27 +62,27 @@ func ParseWith(line []byte, r *Record, key string, fn ValueFunc) error {
 		if err != nil {
 			return &SyntaxError{i, err.Error()}
 		}
-		i = skipSpace(line, kend)
+		i = SkipSpace(line, kend)
 		if i >= len(line) || line[i] != ':' {
 			return &SyntaxError{i, "want ':' after a key"}
 		}
-		i = skipSpace(line, i+1)
+		i = SkipSpace(line, i+1)
 		var vend int
 		if fn != nil && k == key {
 			if vend, err = fn(line, i); err != nil {
 				return fmt.Errorf("%s: %w", key, err)
 			}
-		} else if vend, err = skipValue(line, i); err != nil {
+		} else if vend, err = SkipValue(line, i); err != nil {
 			return err
 		}
 		r.Set(k, line[i:vend])
-		i = skipSpace(line, vend)
+		i = SkipSpace(line, vend)
 		if i >= len(line) {
 			return &SyntaxError{i, "unexpected end of line inside an object"}
 		}
 		switch line[i] {
 		case ',':
-			i = skipSpace(line, i+1)
+			i = SkipSpace(line, i+1)
 		case '}':
 			return trailing(line, i+1)
 		default:
@@ -92,13 +92,15 @@ func ParseWith(line []byte, r *Record, key string, fn ValueFunc) error {
 }
 
 func trailing(line []byte, i int) error {
-	if j := skipSpace(line, i); j < len(line) {
+	if j := SkipSpace(line, i); j < len(line) {
 		return &SyntaxError{j, "extra data after the object"}
 	}
 	return nil
 }
 
-func skipSpace(b []byte, i int) int {
+// SkipSpace returns the offset of the first byte at or after b[i] that is
+// not JSON white space.
+func SkipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
@@ -209,9 +211,9 @@ func skipLiteral(b []byte, i int, lit string) (int, error) {
 	return i + len(lit), nil
 }
 
-// skipValue returns the offset just past the JSON value that starts at b[i].
-// It is iterative, so deep nesting costs memory, not stack.
-func skipValue(b []byte, i int) (int, error) {
+// SkipValue returns the offset just past the JSON value that starts at b[i],
+// checking its syntax. It is iterative, so deep nesting costs memory, not stack.
+func SkipValue(b []byte, i int) (int, error) {
 	var stack []byte // '{' or '['
 	for {
 		// A value starts here.
@@ -222,7 +224,7 @@ func skipValue(b []byte, i int) (int, error) {
 		switch c := b[i]; {
 		case c == '{' || c == '[':
 			stack = append(stack, c)
-			i = skipSpace(b, i+1)
+			i = SkipSpace(b, i+1)
 			if i < len(b) && (c == '{' && b[i] == '}' || c == '[' && b[i] == ']') {
 				stack = stack[:len(stack)-1]
 				i++
@@ -266,13 +268,13 @@ func skipValue(b []byte, i int) (int, error) {
 			if len(stack) == 0 {
 				return i, nil
 			}
-			i = skipSpace(b, i)
+			i = SkipSpace(b, i)
 			if i >= len(b) {
 				return 0, &SyntaxError{i, "unexpected end of line inside a value"}
 			}
 			top := stack[len(stack)-1]
 			if b[i] == ',' {
-				i = skipSpace(b, i+1)
+				i = SkipSpace(b, i+1)
 				if top == '{' {
 					if i, err = objectKey(b, i); err != nil {
 						return 0, err
@@ -299,9 +301,9 @@ func objectKey(b []byte, i int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	i = skipSpace(b, i)
+	i = SkipSpace(b, i)
 	if i >= len(b) || b[i] != ':' {
 		return 0, &SyntaxError{i, "want ':' after a key"}
 	}
-	return skipSpace(b, i+1), nil
+	return SkipSpace(b, i+1), nil
 }

@@ -193,7 +193,7 @@ func TestAppendInts(t *testing.T) {
 func TestParseWith(t *testing.T) {
 	var seen []string
 	fn := func(line []byte, start int) (int, error) {
-		end, err := skipValue(line, start)
+		end, err := SkipValue(line, start)
 		seen = append(seen, string(line[start:end]))
 		return end, err
 	}

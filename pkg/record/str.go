@@ -97,55 +97,70 @@ func DecodeString(raw []byte) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", errors.New("want a string, got " + abbrev(raw))
 	}
-	body := raw[1 : len(raw)-1]
-	simple := true
-	for _, c := range body {
-		if c == '\\' || c == '"' || c < 0x20 {
-			simple = false
-			break
-		}
+	out, end, err := AppendUnquote(nil, raw, 0)
+	if err != nil || end != len(raw) {
+		return "", errors.New("invalid string " + abbrev(raw))
 	}
-	if simple {
-		return string(body), nil
+	return string(out), nil
+}
+
+// AppendUnquote decodes the JSON string that starts at b[i] == '"', appends
+// its value to dst, and returns the offset just past its closing quote.
+// Escapes are decoded as in DecodeString; other bytes are copied as they
+// are (invalid UTF-8 is not replaced).
+func AppendUnquote(dst, b []byte, i int) ([]byte, int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return dst, 0, &SyntaxError{i, "want a string"}
 	}
-	out := make([]byte, 0, len(body))
-	for i := 0; i < len(body); {
-		c := body[i]
-		if c == '"' || c < 0x20 {
-			return "", errors.New("invalid string " + abbrev(raw))
+	start := i
+	i++
+	for {
+		// Copy 8 plain bytes at a time.
+		j := i
+		for j+8 <= len(b) && !needsEscape8(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8
 		}
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
+		for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
+			j++
 		}
-		if i+1 >= len(body) {
-			return "", errors.New("invalid string " + abbrev(raw))
+		dst = append(dst, b[i:j]...)
+		i = j
+		if i >= len(b) {
+			return dst, 0, &SyntaxError{start, "unterminated string"}
 		}
-		switch e := body[i+1]; e {
+		switch c := b[i]; {
+		case c == '"':
+			return dst, i + 1, nil
+		case c < 0x20:
+			return dst, 0, &SyntaxError{i, "control character in string"}
+		}
+		if i+1 >= len(b) {
+			return dst, 0, &SyntaxError{start, "unterminated string"}
+		}
+		switch e := b[i+1]; e {
 		case '"', '\\', '/':
-			out = append(out, e)
+			dst = append(dst, e)
 		case 'b':
-			out = append(out, '\b')
+			dst = append(dst, '\b')
 		case 'f':
-			out = append(out, '\f')
+			dst = append(dst, '\f')
 		case 'n':
-			out = append(out, '\n')
+			dst = append(dst, '\n')
 		case 'r':
-			out = append(out, '\r')
+			dst = append(dst, '\r')
 		case 't':
-			out = append(out, '\t')
+			dst = append(dst, '\t')
 		case 'u':
-			r, ok := hex4(body, i+2)
+			r, ok := hex4(b, i+2)
 			if !ok {
-				return "", errors.New("bad \\u escape in " + abbrev(raw))
+				return dst, 0, &SyntaxError{i, `bad \u escape`}
 			}
 			i += 6
 			if utf16.IsSurrogate(r) {
-				if r < 0xdc00 && i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
-					if r2, ok := hex4(body, i+2); ok {
+				if r < 0xdc00 && i+6 <= len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					if r2, ok := hex4(b, i+2); ok {
 						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-							out = utf8.AppendRune(out, d)
+							dst = utf8.AppendRune(dst, d)
 							i += 6
 							continue
 						}
@@ -153,14 +168,13 @@ func DecodeString(raw []byte) (string, error) {
 				}
 				r = utf8.RuneError
 			}
-			out = utf8.AppendRune(out, r)
+			dst = utf8.AppendRune(dst, r)
 			continue
 		default:
-			return "", errors.New("bad escape in " + abbrev(raw))
+			return dst, 0, &SyntaxError{i, "bad escape in string"}
 		}
 		i += 2
 	}
-	return string(out), nil
 }
 
 func hex4(b []byte, i int) (rune, bool) {

@@ -5,13 +5,19 @@ import "strings"
 // Memo remembers the last text an Encoder encoded for a conversation, so
 // that the next, longer text of that conversation costs only its new part.
 type Memo struct {
-	text string
-	ids  []int
-	cuts []Cut
+	text   string
+	ids    []int
+	cuts   []Cut
+	reused int
 }
 
 // IDs returns the token ids of the remembered text.
 func (m *Memo) IDs() []int { return m.ids }
+
+// Reused returns how many leading ids of the remembered text EncodeAfter
+// took from the memo before it instead of encoding them: they equal that
+// memo's first ids.
+func (m *Memo) Reused() int { return m.reused }
 
 // EncodeAfter returns the ids of text and a memo for the next call. When
 // prev (which may be nil) shares a prefix with text, the tokens up to the
@@ -50,7 +56,7 @@ func (e *Encoder) EncodeAfter(prev *Memo, text string) ([]int, *Memo) {
 	for _, c := range tail {
 		cuts = append(cuts, Cut{Byte: c.Byte + keepBytes, IDs: c.IDs + keepIDs})
 	}
-	return ids, &Memo{text: text, ids: ids, cuts: cuts}
+	return ids, &Memo{text: text, ids: ids, cuts: cuts, reused: keepIDs}
 }
 
 // commonPrefix returns the length of the longest common prefix of a and b.
