@@ -4,4 +4,4 @@ package main
 
 import "agenttrace/pkg/cli"
 
-func main() { cli.Main(cli.Tokenize) }
+func main() { cli.MainParallel(cli.Tokenize) }

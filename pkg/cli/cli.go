@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -45,8 +46,26 @@ type Command func(args []string, s Streams) int
 // Main runs cmd with the process's arguments and streams and exits with its
 // status. A write to a closed pipe is reported to the command as an error
 // (rather than killing the process), so `cmd | head` ends quietly with 0.
+//
+// Main is for commands that do their work in one goroutine: unless
+// GOMAXPROCS is set, it runs them on one CPU. A second CPU would only run
+// the garbage collector's background worker, which must stop the command
+// with a signal to scan its stack, again and again while it is in sonic's
+// assembly; on a virtual machine that costs more than the collection
+// (trace-extract on the 266 MB bench trace: 1.3 CPU-seconds with two CPUs,
+// 0.6 with one). In a pipeline the other CPUs run the other stages.
 func Main(cmd Command) {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	MainParallel(cmd)
+}
+
+// MainParallel is Main for a command that spreads its work over goroutines
+// (trace-tokenize): it runs on every CPU.
+func MainParallel(cmd Command) {
 	signal.Ignore(syscall.SIGPIPE)
+	growPipes()
 	os.Exit(cmd(os.Args[1:], Streams{os.Stdin, os.Stdout, os.Stderr}))
 }
 

@@ -17,7 +17,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"trace-extract":  func() { cli.Main(cli.Extract) },
-		"trace-tokenize": func() { cli.Main(cli.Tokenize) },
+		"trace-tokenize": func() { cli.MainParallel(cli.Tokenize) },
 		"trace-hash":     func() { cli.Main(cli.Hash) },
 		"trace-classify": func() { cli.Main(cli.Classify) },
 		// gen-nat REQUESTS CALLS TURN_BYTES writes a synthetic NAT trace to stdout.

@@ -66,12 +66,13 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		}
 		m.byteID[b] = id
 	}
+	var merged []byte
 	for rank, p := range spec.Merges {
 		if int(p[0]) >= len(spec.Vocab) || int(p[1]) >= len(spec.Vocab) || p[0] < 0 || p[1] < 0 {
 			return nil, fmt.Errorf("tokenizer %s: merge %d refers to an unknown token", name, rank)
 		}
-		merged := spec.Vocab[p[0]] + spec.Vocab[p[1]]
-		id, ok := m.vocab[merged]
+		merged = append(append(merged[:0], spec.Vocab[p[0]]...), spec.Vocab[p[1]]...)
+		id, ok := m.vocab[string(merged)] // no allocation: the compiler looks up the bytes
 		if !ok {
 			return nil, fmt.Errorf("tokenizer %s: merge %d makes %q, which is not in the vocabulary", name, rank, merged)
 		}
