@@ -175,7 +175,7 @@ func natContent(m map[string]any, st *Stats) *string {
 	case []any:
 		return parts(c, st)
 	case json.Number: // decoded with UseNumber: the number as written
-		s := c.String()
+		s := strings.Clone(c.String()) // it may share the input's memory
 		return &s
 	case float64:
 		s := strconv.FormatFloat(c, 'f', -1, 64)

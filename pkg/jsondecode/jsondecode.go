@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/bytedance/sonic"
 )
@@ -28,11 +29,27 @@ var Config = sonic.Config{CopyString: true, UseNumber: true}.Froze()
 // Python's json module writes, are read as null. On failure the error says
 // what is wrong with data, in one line.
 func Unmarshal(data []byte, v any) error {
-	err := Config.Unmarshal(data, v)
+	return unmarshal(data, v, Config.Unmarshal)
+}
+
+// UnmarshalTransient is Unmarshal without the copy of the whole of data
+// that sonic makes first (for a NAT request of megabytes, that copy and its
+// fresh pages cost more than the decoding). data must not change during the
+// call, and json.Number values in v share its memory: a caller that keeps
+// one after data is reused must copy it (strings.Clone). Strings are copied
+// as with Unmarshal.
+func UnmarshalTransient(data []byte, v any) error {
+	return unmarshal(data, v, func(data []byte, v any) error {
+		return Config.UnmarshalFromString(unsafe.String(unsafe.SliceData(data), len(data)), v)
+	})
+}
+
+func unmarshal(data []byte, v any, decode func([]byte, any) error) error {
+	err := decode(data, v)
 	if err != nil {
 		if fixed, ok := ReplaceNonFinite(data); ok {
 			data = fixed
-			err = Config.Unmarshal(data, v)
+			err = decode(data, v)
 		}
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/jsondecode"
@@ -86,7 +87,7 @@ type request struct {
 // returns it) and extracts its LLM calls.
 func Decode(elem []byte) (*Request, error) {
 	var raw request
-	if err := jsondecode.Unmarshal(elem, &raw); err != nil {
+	if err := jsondecode.UnmarshalTransient(elem, &raw); err != nil { // see pyStr
 		return nil, fmt.Errorf("not a valid NAT request: %w", err)
 	}
 	if raw.RequestNumber == nil && raw.Steps == nil {
@@ -180,13 +181,14 @@ func sortTime(t float64) float64 {
 }
 
 // pyStr renders a scalar as Python's str() does for the types JSON gives,
-// and "" for null, objects and arrays.
+// and "" for null, objects and arrays. A number is copied: it shares the
+// memory of the request's bytes, which the scanner reuses.
 func pyStr(v any) string {
 	switch v := v.(type) {
 	case string:
 		return v
 	case json.Number:
-		return v.String()
+		return strings.Clone(v.String())
 	case bool:
 		if v {
 			return "True"

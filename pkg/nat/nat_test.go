@@ -178,3 +178,29 @@ func FuzzArrayScanner(f *testing.F) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// Decode reads the request's bytes without copying them, so nothing it
+// returns may share them: numbers (which sonic hands out as slices of the
+// input) must survive the scanner reusing its buffer.
+func TestDecodeKeepsNothingOfItsInput(t *testing.T) {
+	elem := []byte(`{"request_number": 12345, "intermediate_steps": [
+	  {"function_ancestry": {"function_name": 777}, "payload": {"event_type": "LLM_START", "event_timestamp": 1.5, "name": 42, "UUID": 9001,
+	    "metadata": {"chat_inputs": [{"role": "user", "content": 31415}, {"role": "assistant", "content": "text"}]}}},
+	  {"payload": {"event_type": "LLM_END", "event_timestamp": 2.5, "UUID": 9001, "usage_info": {"token_usage": {"prompt_tokens": 7, "completion_tokens": 3}}}}]}`)
+	req, err := Decode(elem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range elem {
+		elem[i] = 'x'
+	}
+	c := req.Calls[0]
+	got := []string{req.Number, c.UUID, c.Model, c.Function, *c.Messages[0].Content, *c.Messages[1].Content, c.Messages[0].Role}
+	want := []string{"12345", "9001", "42", "777", "31415", "text", "user"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("after the input was overwritten: %q, want %q", got, want)
+			break
+		}
+	}
+}
