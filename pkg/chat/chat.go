@@ -293,35 +293,47 @@ func AppendJSON(dst []byte, msgs []Message) []byte {
 // whose "content" (matched without regard to case, the last one winning) is
 // a string or null, and whose "role" is a string or null.
 func AppendPrompt(dst, raw []byte) ([]byte, error) {
-	fail := func(err error) ([]byte, error) {
-		return dst, fmt.Errorf("field \"messages\": want a list of {\"role\",\"content\"} objects: %v", err)
+	dst, end, err := ReadPrompt(dst, raw, record.SkipSpace(raw, 0))
+	if err == nil && record.SkipSpace(raw, end) != len(raw) {
+		err = promptError(errors.New("extra data after the list"))
 	}
-	i := record.SkipSpace(raw, 0)
+	return dst, err
+}
+
+// ReadPrompt is AppendPrompt for the messages value that starts at
+// line[start], which it reads (checking its syntax) up to the offset it
+// returns: record.ParseWith can hand it the field.
+func ReadPrompt(dst, line []byte, start int) ([]byte, int, error) {
+	raw, i := line, start
 	if isNull(raw, i) {
-		return dst, nil
+		return dst, i + 4, nil
 	}
 	if i >= len(raw) || raw[i] != '[' {
-		return fail(errors.New("not a list"))
+		return dst, 0, promptError(errors.New("not a list"))
 	}
 	i = record.SkipSpace(raw, i+1)
 	pieces := 0
 	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
 		if k > 0 {
 			if raw[i] != ',' {
-				return fail(errors.New("want ',' between messages"))
+				return dst, 0, promptError(errors.New("want ',' between messages"))
 			}
 			i = record.SkipSpace(raw, i+1)
 		}
 		var err error
 		if i, err = appendMessage(&dst, raw, i, &pieces); err != nil {
-			return fail(fmt.Errorf("message %d: %w", k, err))
+			return dst, 0, promptError(fmt.Errorf("message %d: %w", k, err))
 		}
 		i = record.SkipSpace(raw, i)
 	}
 	if i >= len(raw) {
-		return fail(errors.New("unterminated list"))
+		return dst, 0, promptError(errors.New("unterminated list"))
 	}
-	return dst, nil
+	return dst, i + 1, nil
+}
+
+func promptError(err error) error {
+	return fmt.Errorf("field \"messages\": want a list of {\"role\",\"content\"} objects: %v", err)
 }
 
 // appendMessage appends the content of the message object at raw[i] to

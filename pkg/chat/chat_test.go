@@ -172,5 +172,10 @@ func FuzzAppendPrompt(f *testing.F) {
 		if err == nil && string(got) != PromptText(msgs) {
 			t.Fatalf("%s: got %q, want %q", raw, got, PromptText(msgs))
 		}
+		// Inside a line, ReadPrompt stops where the value does.
+		line := append(append([]byte(`{"messages":`), raw...), `,"x":1}`...)
+		if _, end, err := ReadPrompt(nil, line, len(`{"messages":`)); err == nil && end != len(`{"messages":`)+len(raw) {
+			t.Fatalf("%s: ReadPrompt ends at %d, want %d", raw, end, len(`{"messages":`)+len(raw))
+		}
 	})
 }

@@ -225,7 +225,7 @@ type hasher struct {
 func (h *hasher) row(line []byte) ([]byte, error) {
 	// The ids are read once, by the parser, which skips the part they
 	// share with the previous row's.
-	if err := record.ParseWith(line, &h.rec, "input_ids", h.parser.Parse); err != nil {
+	if err := record.ParseWith(line, &h.rec, "input_ids", h.readIDs); err != nil {
 		return nil, err
 	}
 	if _, ok := h.rec.Get("input_ids"); !ok {
@@ -295,6 +295,15 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		h.addStats()
 	}
 	return h.out.AppendJSON(nil), nil
+}
+
+// readIDs reads input_ids for record.ParseWith.
+func (h *hasher) readIDs(line []byte, start int) (int, error) {
+	end, err := h.parser.Parse(line, start)
+	if err != nil {
+		return 0, fmt.Errorf("input_ids: %w", err)
+	}
+	return end, nil
 }
 
 // checkTokenizer makes sure every record of the run, and the table, share

@@ -81,3 +81,21 @@ func TestReuseEqualsFull(t *testing.T) {
 		}
 	}
 }
+
+// sessionKey finds the raw session_id with or without parsing the line.
+func TestSessionKey(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{`{"session_id":"conv_1","messages":[]}`, `"conv_1"`},
+		{`{"session_id":"a\"b","messages":[]}`, `"a\"b"`},
+		{`{"session_id":"a\\","x":1}`, `"a\\"`},
+		{`{"messages":[],"session_id":"late"}`, `"late"`},
+		{`{"session_id": 7}`, `7`},
+		{`{"messages":[]}`, ``},
+		{`{"session_id":"broken`, ``},
+		{`[1]`, ``},
+	} {
+		if got := string(sessionKey([]byte(tc.line))); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.line, got, tc.want)
+		}
+	}
+}

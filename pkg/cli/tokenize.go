@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -69,9 +70,7 @@ const inferWindow = 5
 type tokJob struct {
 	seq  int
 	line []byte
-	rec  record.Record // line, parsed by the dispatcher
-	perr error         // the parse error, if any
-	pos  string        // "file:line" for errors
+	pos  string // "file:line" for errors
 	out  []byte
 	err  error
 	ntok int
@@ -175,9 +174,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 			case <-ctx.Done():
 				return false
 			}
-			j.perr = record.Parse(j.line, &j.rec)
-			key, _ := j.rec.Get("session_id")
-			workers[maphash.Bytes(seed, key)%uint64(len(workers))] <- j
+			workers[maphash.Bytes(seed, sessionKey(j.line))%uint64(len(workers))] <- j
 			return true
 		}
 		for _, j := range head {
@@ -269,6 +266,7 @@ type tokWorker struct {
 	clock   int
 	rec     record.Record
 	scratch []byte
+	spare   []byte // the next prompt text is decoded here
 }
 
 // memoLimit bounds the sessions a worker remembers (the least recently
@@ -281,10 +279,8 @@ const memoLimit = 32
 type sessionMemo struct {
 	memo *tokenize.Memo
 	ids  idarray.Formatter // the text of memo's ids
-	// text[0] holds memo's text; the next prompt is decoded into text[1],
-	// then they swap: the memo's text stays intact until EncodeAfter has
-	// compared the next prompt with it.
-	text [2][]byte
+	text []byte            // the buffer of memo's text
+
 	msgs []chat.Message // for delta rows
 	used int            // when last used, for eviction
 }
@@ -301,11 +297,19 @@ func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd, free buffers) *tokW
 	}
 }
 
-func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
-	if j.perr != nil {
-		return nil, 0, j.perr
+func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
+	// The prompt text is decoded while the record is parsed, into the
+	// worker's spare buffer (the session's memo holds the previous text).
+	var msgs []chat.Message
+	var err error
+	if w.delta {
+		err = record.Parse(j.line, &w.rec)
+	} else {
+		err = record.ParseWith(j.line, &w.rec, "messages", w.readPrompt)
 	}
-	w.rec = j.rec
+	if err != nil {
+		return nil, 0, err
+	}
 	raw, ok := w.rec.Get("messages")
 	if !ok {
 		return nil, 0, errors.New(`no "messages" field: trace-tokenize reads the records trace-extract writes`)
@@ -313,19 +317,16 @@ func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
 	session, _ := w.rec.Get("session_id")
 	sm := w.session(string(session))
 	var text string
-	var msgs []chat.Message
 	if w.delta {
 		if msgs, err = chat.Decode(raw); err != nil {
 			return nil, 0, err
 		}
 		text = chat.PromptText(msgs)
 	} else {
-		buf, err := chat.AppendPrompt(sm.text[1][:0], raw)
-		if err != nil {
-			return nil, 0, err
-		}
-		sm.text[0], sm.text[1] = buf, sm.text[0]
-		text = unsafe.String(unsafe.SliceData(buf), len(buf)) // see sessionMemo.text
+		// The memo takes the spare buffer; its old text becomes the spare
+		// once EncodeAfter has compared the new text with it.
+		text = unsafe.String(unsafe.SliceData(w.spare), len(w.spare))
+		sm.text, w.spare = w.spare, sm.text
 	}
 	var ids []int
 	if w.full {
@@ -356,6 +357,33 @@ func (w *tokWorker) process(j *tokJob) (out []byte, ntok int, err error) {
 		w.rec.Set("input_ids", sm.ids.Format(ids, sm.memo.Reused()))
 	}
 	return w.rec.AppendJSON(w.free.get()), len(ids), nil
+}
+
+// sessionKey returns the raw session_id of a record line, which decides the
+// worker of the record. trace-extract writes it first, so it is found
+// without parsing the line; otherwise the line is parsed. A line without
+// one (or not a record) gets nil: its worker reports what is wrong.
+func sessionKey(line []byte) []byte {
+	const lead = `{"session_id":"`
+	if bytes.HasPrefix(line, []byte(lead)) {
+		rest := line[len(lead)-1:]
+		if end := bytes.IndexByte(rest[1:], '"'); end >= 0 && bytes.IndexByte(rest[1:end+1], '\\') < 0 {
+			return rest[:end+2]
+		}
+	}
+	var rec record.Record
+	if record.Parse(line, &rec) != nil {
+		return nil
+	}
+	key, _ := rec.Get("session_id")
+	return key
+}
+
+// readPrompt decodes the prompt text of the messages field into w.spare,
+// for record.ParseWith.
+func (w *tokWorker) readPrompt(line []byte, start int) (end int, err error) {
+	w.spare, end, err = chat.ReadPrompt(w.spare[:0], line, start)
+	return end, err
 }
 
 // session returns what the worker remembers of a session, making room by

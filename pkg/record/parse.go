@@ -29,7 +29,7 @@ type ValueFunc func(line []byte, start int) (end int, err error)
 // ParseWith is Parse, except that the values of the member key are read by
 // fn instead of Parse's own syntax check: a caller that decodes a large
 // value anyway (trace-hash's input_ids) reads it once instead of twice.
-// Errors of fn are returned prefixed with the key.
+// Errors of fn are returned as they are.
 func ParseWith(line []byte, r *Record, key string, fn ValueFunc) error {
 	r.Reset()
 	i := SkipSpace(line, 0)
@@ -70,7 +70,7 @@ func ParseWith(line []byte, r *Record, key string, fn ValueFunc) error {
 		var vend int
 		if fn != nil && k == key {
 			if vend, err = fn(line, i); err != nil {
-				return fmt.Errorf("%s: %w", key, err)
+				return err
 			}
 		} else if vend, err = SkipValue(line, i); err != nil {
 			return err

@@ -189,7 +189,7 @@ func TestAppendInts(t *testing.T) {
 }
 
 // TestParseWith: the member's value is read by fn (once per occurrence),
-// every other member by Parse, and fn's errors name the member.
+// every other member by Parse, and fn's errors are returned.
 func TestParseWith(t *testing.T) {
 	var seen []string
 	fn := func(line []byte, start int) (int, error) {
@@ -209,7 +209,7 @@ func TestParseWith(t *testing.T) {
 	}
 	refuse := func([]byte, int) (int, error) { return 0, errors.New("no thanks") }
 	err := ParseWith([]byte(`{"b":1,"a":[1]}`), &r, "a", refuse)
-	if err == nil || err.Error() != "a: no thanks" {
-		t.Errorf("error %v, want %q", err, "a: no thanks")
+	if err == nil || err.Error() != "no thanks" {
+		t.Errorf("error %v, want %q", err, "no thanks")
 	}
 }
