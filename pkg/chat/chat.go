@@ -261,6 +261,29 @@ func parts(list []any, st *Stats) *string {
 // AppendJSON appends msgs as a compact JSON array of {"role","content"}
 // objects.
 func AppendJSON(dst []byte, msgs []Message) []byte {
+	var w JSONWriter
+	return w.Append(dst, msgs)
+}
+
+// A JSONWriter writes message lists as AppendJSON does, remembering the
+// JSON text of the long contents it wrote: the calls of a conversation
+// repeat its earlier messages, so their contents are copied instead of
+// escaped again. It forgets everything when what it remembers reaches
+// rememberBytes. The zero value is ready to use.
+type JSONWriter struct {
+	text map[string][]byte // long content -> its JSON string
+	size int               // bytes of content and text in text
+}
+
+// rememberBytes bounds the memory of a JSONWriter.
+const rememberBytes = 16 << 20
+
+// rememberFrom is the length from which a JSONWriter remembers a content:
+// below it, escaping costs less than a lookup.
+const rememberFrom = 256
+
+// Append appends msgs as a compact JSON array of {"role","content"} objects.
+func (w *JSONWriter) Append(dst []byte, msgs []Message) []byte {
 	n := 2
 	for _, m := range msgs {
 		n += len(m.Role) + 32
@@ -277,10 +300,23 @@ func AppendJSON(dst []byte, msgs []Message) []byte {
 		dst = append(dst, `{"role":`...)
 		dst = record.AppendString(dst, m.Role)
 		dst = append(dst, `,"content":`...)
-		if m.Content == nil {
+		switch c := m.Content; {
+		case c == nil:
 			dst = append(dst, "null"...)
-		} else {
-			dst = record.AppendString(dst, *m.Content)
+		case len(*c) < rememberFrom:
+			dst = record.AppendString(dst, *c)
+		default:
+			if text, ok := w.text[*c]; ok {
+				dst = append(dst, text...)
+				break
+			}
+			start := len(dst)
+			dst = record.AppendString(dst, *c)
+			if w.text == nil || w.size > rememberBytes {
+				w.text, w.size = map[string][]byte{}, 0
+			}
+			w.text[*c] = slices.Clone(dst[start:])
+			w.size += len(*c) + len(dst) - start
 		}
 		dst = append(dst, '}')
 	}

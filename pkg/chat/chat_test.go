@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -178,4 +179,36 @@ func FuzzAppendPrompt(f *testing.F) {
 			t.Fatalf("%s: ReadPrompt ends at %d, want %d", raw, end, len(`{"messages":`)+len(raw))
 		}
 	})
+}
+
+// A JSONWriter that remembers contents writes the bytes a fresh one does,
+// also once its memory has filled and been emptied.
+func TestJSONWriterRemembers(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	long := func() *string {
+		s := strings.Repeat(string(rune('a'+r.IntN(26)))+"\"é\n", 1+r.IntN(rememberFrom))
+		return &s
+	}
+	var w JSONWriter
+	var msgs []Message
+	written := 0
+	for i := 0; written < 2*rememberBytes; i++ {
+		if r.IntN(10) == 0 {
+			msgs = nil // a new conversation
+		}
+		msgs = append(msgs, Message{Role: "user", Content: long()}, Message{Role: "assistant"})
+		if r.IntN(3) == 0 { // a big tool result
+			s := strings.Repeat(*long(), 200)
+			msgs = append(msgs, Message{Role: "tool", Content: &s})
+		}
+		got := w.Append([]byte("x"), msgs)
+		var fresh JSONWriter
+		if want := fresh.Append([]byte("x"), msgs); !bytes.Equal(got, want) {
+			t.Fatalf("list %d: remembered text differs", i)
+		}
+		written += len(got)
+		if w.size > rememberBytes+len(got)*2 {
+			t.Fatalf("list %d: remembers %d bytes, limit %d", i, w.size, rememberBytes)
+		}
+	}
 }

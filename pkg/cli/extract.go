@@ -189,6 +189,8 @@ type extractor struct {
 	stderr io.Writer
 	st     extractStats
 	buf    []byte
+	json   chat.JSONWriter // writes the messages field
+	msgs   []byte          // the messages field of the record being written
 	bar    *progress.Bar
 	// originMs is the start of the first call written, for --timestamps.
 	originMs float64
@@ -356,7 +358,8 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 			rec.Set("latency_ms", strconv.AppendFloat(nil, c.latencyMs, 'f', -1, 64))
 		}
 		rec.SetString("source", format)
-		rec.Set("messages", chat.AppendJSON(nil, c.messages))
+		x.msgs = x.json.Append(x.msgs[:0], c.messages)
+		rec.Set("messages", x.msgs)
 		if err := x.write(&rec); err != nil {
 			return err
 		}
