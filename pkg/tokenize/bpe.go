@@ -5,7 +5,7 @@ package tokenize
 // and with ignoreMerges a piece that is itself in the vocabulary is one
 // token without merging.
 type bpe struct {
-	vocab        map[string]int32 // token bytes -> id
+	vocab        *vocabIndex      // token bytes -> id
 	byteID       [256]int32       // id of each single byte
 	merges       map[uint64]merge // (left id, right id) -> merge
 	ignoreMerges bool
@@ -28,7 +28,7 @@ func (m *bpe) encode(piece string, dst []int) []int {
 		return append(dst, int(m.byteID[piece[0]]))
 	}
 	if m.ignoreMerges {
-		if id, ok := m.vocab[piece]; ok {
+		if id, ok := m.vocab.get(piece); ok {
 			return append(dst, int(id))
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -50,17 +51,12 @@ func (t *Tokenizer) Name() string { return t.name }
 // New builds a Tokenizer named name from spec.
 func New(name string, spec *Spec) (*Tokenizer, error) {
 	m := &bpe{
-		vocab:        make(map[string]int32, len(spec.Vocab)),
+		vocab:        newVocabIndex(spec.Vocab),
 		merges:       make(map[uint64]merge, len(spec.Merges)),
 		ignoreMerges: spec.IgnoreMerges,
 	}
-	for id, tok := range spec.Vocab {
-		if tok != "" {
-			m.vocab[tok] = int32(id)
-		}
-	}
 	for b := 0; b < 256; b++ {
-		id, ok := m.vocab[string([]byte{byte(b)})]
+		id, ok := m.vocab.get(string([]byte{byte(b)}))
 		if !ok {
 			return nil, fmt.Errorf("tokenizer %s: byte 0x%02x has no token: not a byte-level BPE", name, b)
 		}
@@ -72,7 +68,7 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 			return nil, fmt.Errorf("tokenizer %s: merge %d refers to an unknown token", name, rank)
 		}
 		merged = append(append(merged[:0], spec.Vocab[p[0]]...), spec.Vocab[p[1]]...)
-		id, ok := m.vocab[string(merged)] // no allocation: the compiler looks up the bytes
+		id, ok := m.vocab.get(unsafe.String(unsafe.SliceData(merged), len(merged))) // not kept
 		if !ok {
 			return nil, fmt.Errorf("tokenizer %s: merge %d makes %q, which is not in the vocabulary", name, rank, merged)
 		}

@@ -1,17 +1,16 @@
 // Command genllama3 converts a Llama 3 tokenizer.json into the compact
 // data that pkg/tokenize/llama3 embeds: the byte-level vocabulary in id order
-// and the merges as id pairs, gzip-compressed.
+// and the merges as id pairs (uncompressed: see llama3.decode).
 //
-//	go run ./scripts/genllama3 ../shared/tokenizers/llama-3.3.tokenizer.json pkg/tokenize/llama3/bpe.bin.gz
+//	go run ./scripts/genllama3 ../shared/tokenizers/llama-3.3.tokenizer.json pkg/tokenize/llama3/bpe.bin
 //
-// Format (before gzip): "LLAMA3BPE1\n", uvarint n, then n entries of
+// Format: "LLAMA3BPE1\n", uvarint n, then n entries of
 // uvarint length + token bytes (id = index); uvarint m, then m merges as
 // uvarint left id, uvarint right id, in merge-rank order.
 package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -31,9 +30,7 @@ func main() {
 	vocab, merges := spec.Vocab, spec.Merges
 	f, err := os.Create(os.Args[2])
 	check(err)
-	zw, err := gzip.NewWriterLevel(f, gzip.BestCompression)
-	check(err)
-	w := bufio.NewWriter(zw)
+	w := bufio.NewWriter(f)
 	var buf [binary.MaxVarintLen64]byte
 	put := func(v uint64) { w.Write(buf[:binary.PutUvarint(buf[:], v)]) }
 	w.WriteString("LLAMA3BPE1\n")
@@ -48,7 +45,6 @@ func main() {
 		put(uint64(m[1]))
 	}
 	check(w.Flush())
-	check(zw.Close())
 	check(f.Close())
 }
 

