@@ -17,6 +17,7 @@ import (
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/thread"
 	"agenttrace/pkg/tokenize"
+	"agenttrace/pkg/tokenize/llama3"
 	"agenttrace/pkg/tokenize/resolve"
 )
 
@@ -100,6 +101,12 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 			}
 		})
 	}()
+
+	// auto and the Llama 3 names resolve to the built-in BPE: build it
+	// while the first records are read.
+	if _, ok := llama3.Lookup(cmd.Tokenizer); ok || cmd.Tokenizer == "auto" {
+		llama3.Preload()
+	}
 
 	// Buffer the records of the first requests when the tokenizer is auto.
 	var head []*tokJob

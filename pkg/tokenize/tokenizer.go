@@ -80,22 +80,30 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 			m.merges[pairKey(p[0], p[1])] = merge{rank: r, id: id}
 		}
 	}
-	t := &Tokenizer{name: name, model: m, nfc: spec.NFC}
-	for _, a := range spec.Added {
-		if a.Content == "" {
-			continue
-		}
-		t.added = append(t.added, addedToken{a.Content, a.ID})
-		t.first[a.Content[0]] = true
-		t.maxAdded = max(t.maxAdded, len(a.Content))
-	}
-	sort.Slice(t.added, func(i, j int) bool { return len(t.added[i].content) > len(t.added[j].content) })
 	split, err := splitter(spec.Patterns)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
 	}
-	t.split = split
-	return t, nil
+	base := &Tokenizer{model: m, nfc: spec.NFC, split: split}
+	return base.WithAdded(name, spec.Added), nil
+}
+
+// WithAdded returns a tokenizer named name that shares t's vocabulary,
+// merges and pre-tokenizer, with the added tokens added instead of t's:
+// models that differ only in their special tokens (Llama 3.0 and 3.1)
+// share the costly part.
+func (t *Tokenizer) WithAdded(name string, added []AddedToken) *Tokenizer {
+	n := &Tokenizer{name: name, model: t.model, nfc: t.nfc, split: t.split}
+	for _, a := range added {
+		if a.Content == "" {
+			continue
+		}
+		n.added = append(n.added, addedToken{a.Content, a.ID})
+		n.first[a.Content[0]] = true
+		n.maxAdded = max(n.maxAdded, len(a.Content))
+	}
+	sort.Slice(n.added, func(i, j int) bool { return len(n.added[i].content) > len(n.added[j].content) })
+	return n
 }
 
 // matchAdded returns the longest added token at s[i:], if any.

@@ -66,6 +66,10 @@ var (
 	loadOnce sync.Once
 	base     *tokenize.Spec
 	loadErr  error
+
+	buildOnce sync.Once
+	shared    *tokenize.Tokenizer // the BPE all variants share
+	buildErr  error
 )
 
 // Spec returns the tokenizer spec of a variant. The BPE is decoded once.
@@ -79,13 +83,27 @@ func Spec(v Variant) (*tokenize.Spec, error) {
 	return &s, nil
 }
 
-// New returns the built-in tokenizer of a variant, named name.
+// New returns the built-in tokenizer of a variant, named name. The
+// variants share one vocabulary and merge table, built on the first call
+// (or by Preload).
 func New(name string, v Variant) (*tokenize.Tokenizer, error) {
-	s, err := Spec(v)
-	if err != nil {
-		return nil, err
+	buildOnce.Do(func() {
+		var s *tokenize.Spec
+		if s, buildErr = Spec(v); buildErr == nil {
+			shared, buildErr = tokenize.New("llama3", s)
+		}
+	})
+	if buildErr != nil {
+		return nil, buildErr
 	}
-	return tokenize.New(name, s)
+	return shared.WithAdded(name, AddedTokens(v)), nil
+}
+
+// Preload starts building the shared BPE in the background, so that a
+// program that will likely need it (trace-tokenize, while it reads the
+// records that decide the tokenizer) does not wait for it later.
+func Preload() {
+	go New("", Llama31)
 }
 
 // Pattern is the Llama 3 pre-tokenizer pattern.

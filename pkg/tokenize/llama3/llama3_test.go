@@ -175,3 +175,24 @@ func TestLongPiecesVsTiktoken(t *testing.T) {
 		}
 	}
 }
+
+// The variants share the BPE that Preload builds, and keep their own
+// added tokens.
+func TestPreloadShares(t *testing.T) {
+	Preload()
+	a, err := New("a", Llama30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New("b", Llama31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ea, eb := a.NewEncoder(), b.NewEncoder()
+	if x, y := ea.Encode("<|python_tag|> hi"), eb.Encode("<|python_tag|> hi"); len(x) <= len(y) || y[0] != 128010 {
+		t.Errorf("Llama 3.0 %v, 3.1 %v: want <|python_tag|> special in 3.1 only", x, y)
+	}
+	if a.Name() != "a" || b.Name() != "b" {
+		t.Errorf("names %q %q", a.Name(), b.Name())
+	}
+}
