@@ -14,10 +14,15 @@ import (
 )
 
 // goldenDirs are the folders of golden files: the repository's samples and,
-// when set, $AGENTTRACE_GOLDEN (for example ../shared/golden, the full sets).
+// when set, $AGENTTRACE_GOLDEN (for example ../shared/golden, the full sets;
+// a relative path is taken from the repository's root, where make runs).
 func goldenDirs() []string {
-	dirs := []string{"../../../testdata/golden/tokens"}
+	const root = "../../.."
+	dirs := []string{filepath.Join(root, "testdata/golden/tokens")}
 	if d := os.Getenv("AGENTTRACE_GOLDEN"); d != "" {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(root, d)
+		}
 		dirs = append(dirs, d)
 	}
 	return dirs
@@ -36,11 +41,12 @@ func variantOf(file string) Variant {
 // add_special_tokens=False. Zero mismatches is the bar.
 func TestGolden(t *testing.T) {
 	encs := map[Variant]*tokenize.Encoder{}
-	files := 0
 	for _, dir := range goldenDirs() {
 		paths, _ := filepath.Glob(filepath.Join(dir, "*.jsonl.gz"))
+		if len(paths) == 0 {
+			t.Fatalf("no golden files (*.jsonl.gz) in %s", dir)
+		}
 		for _, path := range paths {
-			files++
 			v := variantOf(filepath.Base(path))
 			if encs[v] == nil {
 				tok, err := New("golden", v)
@@ -52,9 +58,6 @@ func TestGolden(t *testing.T) {
 			n, bad := checkGoldenFile(t, path, encs[v])
 			t.Logf("%s: %d texts, %d mismatches", path, n, bad)
 		}
-	}
-	if files == 0 {
-		t.Fatal("no golden files found")
 	}
 }
 
