@@ -277,10 +277,11 @@ type tokWorker struct {
 }
 
 // memoLimit bounds the sessions a worker remembers (the least recently
-// used is forgotten first). Traces hold sessions one after another, or a
-// few interleaved, so a small number keeps nearly every reuse while memory
-// stays bounded: a remembered session costs its last prompt and its ids.
-const memoLimit = 32
+// used is forgotten first). trace-extract writes sessions one after
+// another (threads of one session interleave), so a small number keeps
+// nearly every reuse while memory stays bounded: a remembered session
+// costs its last prompt, its ids and their text.
+const memoLimit = 8
 
 // sessionMemo is what a worker remembers of a session.
 type sessionMemo struct {
@@ -401,6 +402,7 @@ func (w *tokWorker) session(key string) *sessionMemo {
 		sm.used = w.clock
 		return sm
 	}
+	sm := &sessionMemo{}
 	if len(w.memos) >= memoLimit {
 		oldest, at := "", w.clock
 		for k, sm := range w.memos {
@@ -408,9 +410,15 @@ func (w *tokWorker) session(key string) *sessionMemo {
 				oldest, at = k, sm.used
 			}
 		}
+		// The new session takes over the forgotten one's memo and storage:
+		// EncodeAfter gives exact ids whatever text the memo holds (and
+		// reuses a system prompt the two share), and no buffer grows from
+		// nothing again. Delta rows compare with the same session only.
+		sm = w.memos[oldest]
 		delete(w.memos, oldest)
+		sm.msgs = nil
 	}
-	sm := &sessionMemo{used: w.clock}
+	sm.used = w.clock
 	w.memos[key] = sm
 	return sm
 }
