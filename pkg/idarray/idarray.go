@@ -5,7 +5,7 @@
 // Agent traces repeat the whole conversation at every call, so the input_ids
 // of a call usually start with the input_ids of its session's previous
 // call: millions of ids that would be formatted and parsed again and again.
-// A Formatter copies the text of the ids it formatted last time; a Parser
+// A Formatter keeps the text of the ids it formatted last time; a Parser
 // compares the new text with the text it parsed last time and parses only
 // from where they differ. Both give exactly the bytes and ids that formatting
 // or parsing from scratch gives.
