@@ -261,15 +261,15 @@ func parts(list []any, st *Stats) *string {
 // AppendJSON appends msgs as a compact JSON array of {"role","content"}
 // objects.
 func AppendJSON(dst []byte, msgs []Message) []byte {
-	var w JSONWriter
-	return w.Append(dst, msgs)
+	return (*JSONWriter)(nil).Append(dst, msgs)
 }
 
 // A JSONWriter writes message lists as AppendJSON does, remembering the
 // JSON text of the long contents it wrote: the calls of a conversation
 // repeat its earlier messages, so their contents are copied instead of
 // escaped again. It forgets everything when what it remembers reaches
-// rememberBytes. The zero value is ready to use.
+// rememberBytes. The zero value is ready to use; a nil *JSONWriter
+// remembers nothing.
 type JSONWriter struct {
 	text map[string][]byte // long content -> its JSON string
 	size int               // bytes of content and text in text
@@ -303,7 +303,7 @@ func (w *JSONWriter) Append(dst []byte, msgs []Message) []byte {
 		switch c := m.Content; {
 		case c == nil:
 			dst = append(dst, "null"...)
-		case len(*c) < rememberFrom:
+		case w == nil || len(*c) < rememberFrom:
 			dst = record.AppendString(dst, *c)
 		default:
 			if text, ok := w.text[*c]; ok {
