@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"agenttrace/pkg/record"
 )
@@ -44,37 +45,11 @@ func (f *Formatter) Format(ids []int, kept int) []byte {
 		if i+kept > 0 {
 			f.text = append(f.text, ',')
 		}
-		f.text = appendID(f.text, id)
+		f.text = strconv.AppendInt(f.text, int64(id), 10) // only new ids: strconv is fast enough
 		f.ends = append(f.ends, int32(len(f.text)))
 	}
 	f.text = append(f.text, ']')
 	return f.text
-}
-
-// appendID appends a non-negative id in decimal, two digits at a time.
-func appendID(dst []byte, v int) []byte {
-	const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-		"8081828384858687888990919293949596979899"
-	if v < 0 {
-		panic(fmt.Sprintf("idarray: negative token id %d", v))
-	}
-	var buf [20]byte
-	i := len(buf)
-	for v >= 100 {
-		d := v % 100 * 2
-		v /= 100
-		i -= 2
-		buf[i], buf[i+1] = digits2[d], digits2[d+1]
-	}
-	if v >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digits2[v*2], digits2[v*2+1]
-	} else {
-		i--
-		buf[i] = byte('0' + v)
-	}
-	return append(dst, buf[i:]...)
 }
 
 // Parser reads JSON arrays of token ids (integers from 0 to 2³²-1),
