@@ -134,6 +134,9 @@ func parse(name, description string, cmd any, args []string, s Streams) (status 
 		panic(err) // a bad grammar is a programming error
 	}
 	if _, err = parser.Parse(args); err != nil {
+		if errors.Is(err, syscall.EPIPE) { // `--help | head`: the reader has what it wanted
+			return ExitOK, true
+		}
 		return finish(name, usageError(err), s.Stderr), true
 	}
 	return 0, false
