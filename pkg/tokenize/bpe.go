@@ -7,7 +7,7 @@ package tokenize
 type bpe struct {
 	vocab        *vocabIndex      // token bytes -> id
 	byteID       [256]int32       // id of each single byte
-	merges       map[uint64]merge // (left id, right id) -> merge
+	merges       *mergeIndex      // (left id, right id) -> merge
 	ignoreMerges bool
 }
 
@@ -48,7 +48,7 @@ func (m *bpe) encodeShort(piece string, dst []int) []int {
 	for len(syms) > 1 {
 		best, bestRank, bestID := -1, int32(1<<31-1), int32(0)
 		for i := 0; i+1 < len(syms); i++ {
-			if mg, ok := m.merges[pairKey(syms[i], syms[i+1])]; ok && mg.rank < bestRank {
+			if mg, ok := m.merges.get(pairKey(syms[i], syms[i+1])); ok && mg.rank < bestRank {
 				best, bestRank, bestID = i, mg.rank, mg.id
 			}
 		}
@@ -84,7 +84,7 @@ func (m *bpe) encodeLong(piece string, dst []int) []int {
 		if nx < 0 {
 			return
 		}
-		if mg, ok := m.merges[pairKey(syms[pos].id, syms[nx].id)]; ok {
+		if mg, ok := m.merges.get(pairKey(syms[pos].id, syms[nx].id)); ok {
 			h.push(candidate{rank: mg.rank, pos: pos, left: syms[pos].id, right: syms[nx].id, id: mg.id})
 		}
 	}

@@ -52,7 +52,7 @@ func (t *Tokenizer) Name() string { return t.name }
 func New(name string, spec *Spec) (*Tokenizer, error) {
 	m := &bpe{
 		vocab:        newVocabIndex(spec.Vocab),
-		merges:       make(map[uint64]merge, len(spec.Merges)),
+		merges:       newMergeIndex(len(spec.Merges)),
 		ignoreMerges: spec.IgnoreMerges,
 	}
 	for b := 0; b < 256; b++ {
@@ -76,9 +76,7 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		if spec.MergeRanks != nil {
 			r = spec.MergeRanks[rank]
 		}
-		if _, dup := m.merges[pairKey(p[0], p[1])]; !dup {
-			m.merges[pairKey(p[0], p[1])] = merge{rank: r, id: id}
-		}
+		m.merges.add(pairKey(p[0], p[1]), merge{rank: r, id: id})
 	}
 	split, err := splitter(spec.Patterns)
 	if err != nil {
