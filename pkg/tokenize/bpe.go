@@ -5,9 +5,9 @@ package tokenize
 // and with ignoreMerges a piece that is itself in the vocabulary is one
 // token without merging.
 type bpe struct {
-	vocab        *vocabIndex      // token bytes -> id
-	byteID       [256]int32       // id of each single byte
-	merges       *mergeIndex      // (left id, right id) -> merge
+	vocab        *vocabIndex // token bytes -> id
+	byteID       [256]int32  // id of each single byte
+	merges       *mergeIndex // (left id, right id) -> merge
 	ignoreMerges bool
 }
 
