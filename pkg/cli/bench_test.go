@@ -107,3 +107,28 @@ func BenchmarkTokenize(b *testing.B) {
 		}
 	}
 }
+
+var (
+	tokOnce sync.Once
+	toks    []byte
+)
+
+// BenchmarkHash: trace-hash on trace-tokenize's output for the benchmark
+// trace (MB/s of its input; rows repeat their session's earlier ids).
+func BenchmarkHash(b *testing.B) {
+	in := benchRecords(b)
+	tokOnce.Do(func() {
+		var out, stderr bytes.Buffer
+		if code := Tokenize([]string{"-q"}, Streams{bytes.NewReader(in), &out, &stderr}); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		toks = out.Bytes()
+	})
+	b.SetBytes(int64(len(toks)))
+	for b.Loop() {
+		var stderr bytes.Buffer
+		if code := Hash([]string{"-q", "--block-size", "128"}, Streams{bytes.NewReader(toks), io.Discard, &stderr}); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+}
