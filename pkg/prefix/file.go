@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -193,16 +192,16 @@ func Lock(path string, timeout time.Duration) (unlock func(), err error) {
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
+		ok, err := tryLock(f)
+		if err != nil {
 			f.Close()
 			return nil, err
+		}
+		if ok {
+			return func() {
+				unlockFile(f)
+				f.Close()
+			}, nil
 		}
 		if time.Now().After(deadline) {
 			f.Close()
