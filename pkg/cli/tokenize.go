@@ -31,14 +31,16 @@ input_ids; messages is dropped unless --keep-messages.
 --tokenizer auto (the default) decides once, from the model of the records of
 the first 5 requests (or sessions), as the reference converter does; the
 choice and its reason go to stderr. A NAME is, in order: a built-in tokenizer
-(Llama 3 / 3.1 / 3.2 / 3.3 and DeepSeek-R1-Distill-Llama, embedded, offline),
+(Llama 3 / 3.1 / 3.2 / 3.3, DeepSeek-R1-Distill-Llama, OpenAI's cl100k_base and
+o200k_base; embedded, offline),
 a tokenizer.json file or a folder holding one, a model in the Hugging Face
 cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub), or a download
 from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1.
 
 Records of one session are encoded incrementally: the tokens of the part a
 prompt shares with the session's previous prompt are reused. Output order is
-input order. Memory holds the last prompt of recently seen sessions.
+input order. Memory holds the last prompt of the 8 sessions each worker saw
+last (trace-extract writes sessions one after another).
 
 --rows delta writes delta rows: when a call's messages start with its
 session's previous call's messages, its input_ids are those of the messages
@@ -280,7 +282,7 @@ type tokWorker struct {
 // used is forgotten first). trace-extract writes sessions one after
 // another (threads of one session interleave), so a small number keeps
 // nearly every reuse while memory stays bounded: a remembered session
-// costs its last prompt, its ids and their text.
+// costs its last prompt, its ids and their text. tokenizeHelp states it.
 const memoLimit = 8
 
 // sessionMemo is what a worker remembers of a session.
