@@ -323,24 +323,15 @@ func (w *JSONWriter) Append(dst []byte, msgs []Message) []byte {
 	return append(dst, ']')
 }
 
-// AppendPrompt appends the prompt text of the raw JSON "messages" field of
-// a record to dst: PromptText(Decode(raw)), without building the messages.
-// It accepts what Decode accepts: null, or a list of objects (or nulls)
-// whose "content" (matched without regard to case, the last one winning) is
-// a string or null, and whose "role" is a string or null.
-func AppendPrompt(dst, raw []byte) ([]byte, error) {
-	dst, end, err := ReadPrompt(dst, raw, record.SkipSpace(raw, 0))
-	if err == nil && record.SkipSpace(raw, end) != len(raw) {
-		err = promptError(errors.New("extra data after the list"))
-	}
-	return dst, err
-}
-
-// ReadPrompt is AppendPrompt for the messages value that starts at
-// line[start], which it reads (checking its syntax) up to the offset it
-// returns: record.ParseWith can hand it the field.
-func ReadPrompt(dst, line []byte, start int) ([]byte, int, error) {
-	raw, i := line, start
+// ReadPrompt reads the raw JSON "messages" field of a record, whose value
+// starts at raw[i], and appends its prompt text to dst:
+// PromptText(Decode(value)), without building the messages. It returns the
+// offset just past the value, so record.ParseWith can hand it the field.
+// It checks the syntax of what it reads and accepts what Decode accepts:
+// null, or a list of objects (or nulls) whose "content" (matched without
+// regard to case, the last one winning) is a string or null, and whose
+// "role" is a string or null.
+func ReadPrompt(dst, raw []byte, i int) ([]byte, int, error) {
 	if isNull(raw, i) {
 		return dst, i + 4, nil
 	}

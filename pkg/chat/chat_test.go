@@ -2,6 +2,7 @@ package chat
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -110,9 +111,19 @@ func TestEmptyPrompt(t *testing.T) {
 	}
 }
 
-// TestAppendPromptEqualsDecode: AppendPrompt gives PromptText(Decode(raw))
+// appendPrompt reads a whole messages value with ReadPrompt: white space
+// around it is allowed, anything else after it is an error.
+func appendPrompt(dst, raw []byte) ([]byte, error) {
+	dst, end, err := ReadPrompt(dst, raw, record.SkipSpace(raw, 0))
+	if err == nil && record.SkipSpace(raw, end) != len(raw) {
+		err = errors.New("extra data after the list")
+	}
+	return dst, err
+}
+
+// TestReadPromptEqualsDecode: ReadPrompt gives PromptText(Decode(raw))
 // on the lists AppendJSON writes and on hand-made variants of them.
-func TestAppendPromptEqualsDecode(t *testing.T) {
+func TestReadPromptEqualsDecode(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	texts := []string{"", "plain", "line\nbreak", `quote " and \ back`, "tab\tctl\x01", "ünï €😀", "\u2028", "<|eot_id|>"}
 	for n := range 2000 {
@@ -126,7 +137,7 @@ func TestAppendPromptEqualsDecode(t *testing.T) {
 			msgs = append(msgs, m)
 		}
 		raw := AppendJSON(nil, msgs)
-		got, err := AppendPrompt([]byte("keep:"), raw)
+		got, err := appendPrompt([]byte("keep:"), raw)
 		if err != nil || string(got) != "keep:"+PromptText(msgs) {
 			t.Fatalf("case %d: %s: got %q, %v; want %q", n, raw, got, err, PromptText(msgs))
 		}
@@ -142,13 +153,13 @@ func TestAppendPromptEqualsDecode(t *testing.T) {
 		"[ {\"role\" : \"u\" , \"content\" : \"spaced\\n\\u00e9\\ud83d\\ude00\" } ]",
 	} {
 		msgs, derr := Decode([]byte(raw))
-		got, err := AppendPrompt(nil, []byte(raw))
+		got, err := appendPrompt(nil, []byte(raw))
 		if derr != nil || err != nil || string(got) != PromptText(msgs) {
 			t.Errorf("%s: got %q, %v; Decode gives %q, %v", raw, got, err, PromptText(msgs), derr)
 		}
 	}
 	for _, raw := range []string{`{}`, `"x"`, `[1]`, `[{"content":1}]`, `[{"content":[]}]`, `[{"role":5}]`, `[{"content":"x"`, `[{"content":"x"},]`, `[{"a":1,}]`, `[`, `[{"content":"\q"}]`} {
-		if _, err := AppendPrompt(nil, []byte(raw)); err == nil {
+		if _, err := appendPrompt(nil, []byte(raw)); err == nil {
 			t.Errorf("%s: accepted", raw)
 		} else if !strings.Contains(err.Error(), `field "messages"`) {
 			t.Errorf("%s: error %q does not name the field", raw, err)
@@ -156,9 +167,9 @@ func TestAppendPromptEqualsDecode(t *testing.T) {
 	}
 }
 
-// FuzzAppendPrompt: on any input that record.Parse accepts as a value,
-// AppendPrompt agrees with Decode and PromptText.
-func FuzzAppendPrompt(f *testing.F) {
+// FuzzReadPrompt: on any input that record.Parse accepts as a value,
+// ReadPrompt agrees with Decode and PromptText.
+func FuzzReadPrompt(f *testing.F) {
 	fuzzseed.Add(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		end, err := record.SkipValue(raw, 0)
@@ -166,9 +177,9 @@ func FuzzAppendPrompt(f *testing.F) {
 			return // trace-tokenize hands it only whole, valid values
 		}
 		msgs, derr := Decode(raw)
-		got, err := AppendPrompt(nil, raw)
+		got, err := appendPrompt(nil, raw)
 		if (derr == nil) != (err == nil) {
-			t.Fatalf("%s: AppendPrompt error %v, Decode error %v", raw, err, derr)
+			t.Fatalf("%s: ReadPrompt error %v, Decode error %v", raw, err, derr)
 		}
 		if err == nil && string(got) != PromptText(msgs) {
 			t.Fatalf("%s: got %q, want %q", raw, got, PromptText(msgs))
