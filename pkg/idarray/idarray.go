@@ -31,8 +31,8 @@ type Formatter struct {
 
 // Format returns ids as a compact JSON array. The first kept ids must equal
 // the first kept ids of the previous call's array (kept is 0 on the first
-// call, or when nothing is shared); their text is copied instead of
-// formatted. The result is valid until the next call.
+// call, or when nothing is shared); their text stays in place and only the
+// rest is formatted. The result is valid until the next call.
 func (f *Formatter) Format(ids []int, kept int) []byte {
 	kept = min(kept, len(f.ends), len(ids))
 	if kept == 0 {
