@@ -323,40 +323,117 @@ func (w *JSONWriter) Append(dst []byte, msgs []Message) []byte {
 	return append(dst, ']')
 }
 
-// ReadPrompt reads the raw JSON "messages" field of a record, whose value
-// starts at raw[i], and appends its prompt text to dst:
-// PromptText(Decode(value)), without building the messages. It returns the
-// offset just past the value, so record.ParseWith can hand it the field.
-// It checks the syntax of what it reads and accepts what Decode accepts:
-// null, or a list of objects (or nulls) whose "content" (matched without
-// regard to case, the last one winning) is a string or null, and whose
-// "role" is a string or null.
-func ReadPrompt(dst, raw []byte, i int) ([]byte, int, error) {
+// A Prompt is the prompt text of a message list (PromptText), read from
+// the raw JSON "messages" field of a record without building the messages,
+// remembering where each message's part of the text ends: the prompt of a
+// list that starts with some of the same messages is built by keeping them
+// (CopyFirst) and reading only the rest (Read, Append). The zero value is an
+// empty prompt.
+type Prompt struct {
+	text  []byte
+	marks []promptMark // one per message
+}
+
+// promptMark is what a Prompt knows of the text up to the end of a message.
+type promptMark struct {
+	end    int // len(text) after the message
+	pieces int // the non-null contents so far
+}
+
+// Text returns the prompt text. It is valid until the Prompt changes.
+func (p *Prompt) Text() []byte { return p.text }
+
+// Messages returns the number of messages read.
+func (p *Prompt) Messages() int { return len(p.marks) }
+
+// Reset empties p, keeping its storage.
+func (p *Prompt) Reset() { p.text, p.marks = p.text[:0], p.marks[:0] }
+
+func (p *Prompt) pieces() int {
+	if len(p.marks) == 0 {
+		return 0
+	}
+	return p.marks[len(p.marks)-1].pieces
+}
+
+// CopyFirst makes p the prompt of the first n messages of q (n <=
+// q.Messages()). p and q must be distinct.
+func (p *Prompt) CopyFirst(q *Prompt, n int) {
+	end := 0
+	if n > 0 {
+		end = q.marks[n-1].end
+	}
+	p.text = append(p.text[:0], q.text[:end]...)
+	p.marks = append(p.marks[:0], q.marks[:n]...)
+}
+
+// Append appends the messages of q to those of p, as if the two lists had
+// been read as one.
+func (p *Prompt) Append(q *Prompt) {
+	base, had := len(p.text), p.pieces()
+	sep := 0
+	if had > 0 && q.pieces() > 0 {
+		p.text = append(p.text, '\n')
+		sep = 1
+	}
+	p.text = append(p.text, q.text...)
+	for _, m := range q.marks {
+		if m.pieces > 0 {
+			m.end += base + sep
+		} else {
+			m.end = base
+		}
+		m.pieces += had
+		p.marks = append(p.marks, m)
+	}
+}
+
+// Read reads the raw JSON "messages" field of a record, whose value starts
+// at raw[i], and appends its messages to p: the text becomes
+// PromptText(Decode(value)) when p was empty. It returns the offset just
+// past the value, so record.ParseWith can hand it the field. It checks the
+// syntax of what it reads and accepts what Decode accepts: null, or a list
+// of objects (or nulls) whose "content" (matched without regard to case,
+// the last one winning) is a string or null, and whose "role" is a string
+// or null. On error, p holds the messages read before the bad one.
+func (p *Prompt) Read(raw []byte, i int) (int, error) {
+	end, err := p.read(raw, i)
+	if err != nil {
+		p.text = p.text[:0]
+		if len(p.marks) > 0 {
+			p.text = p.text[:p.marks[len(p.marks)-1].end]
+		}
+	}
+	return end, err
+}
+
+func (p *Prompt) read(raw []byte, i int) (int, error) {
 	if isNull(raw, i) {
-		return dst, i + 4, nil
+		return i + 4, nil
 	}
 	if i >= len(raw) || raw[i] != '[' {
-		return dst, 0, promptError(errors.New("not a list"))
+		return 0, promptError(errors.New("not a list"))
 	}
 	i = record.SkipSpace(raw, i+1)
-	pieces := 0
+	pieces := p.pieces()
 	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
 		if k > 0 {
 			if raw[i] != ',' {
-				return dst, 0, promptError(errors.New("want ',' between messages"))
+				return 0, promptError(errors.New("want ',' between messages"))
 			}
 			i = record.SkipSpace(raw, i+1)
 		}
 		var err error
-		if i, err = appendMessage(&dst, raw, i, &pieces); err != nil {
-			return dst, 0, promptError(fmt.Errorf("message %d: %w", k, err))
+		if i, err = appendMessage(&p.text, raw, i, &pieces); err != nil {
+			return 0, promptError(fmt.Errorf("message %d: %w", k, err))
 		}
+		p.marks = append(p.marks, promptMark{len(p.text), pieces})
 		i = record.SkipSpace(raw, i)
 	}
 	if i >= len(raw) {
-		return dst, 0, promptError(errors.New("unterminated list"))
+		return 0, promptError(errors.New("unterminated list"))
 	}
-	return dst, i + 1, nil
+	return i + 1, nil
 }
 
 func promptError(err error) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -111,17 +112,18 @@ func TestEmptyPrompt(t *testing.T) {
 	}
 }
 
-// appendPrompt reads a whole messages value with ReadPrompt: white space
+// appendPrompt reads a whole messages value with Prompt.Read: white space
 // around it is allowed, anything else after it is an error.
 func appendPrompt(dst, raw []byte) ([]byte, error) {
-	dst, end, err := ReadPrompt(dst, raw, record.SkipSpace(raw, 0))
+	var p Prompt
+	end, err := p.Read(raw, record.SkipSpace(raw, 0))
 	if err == nil && record.SkipSpace(raw, end) != len(raw) {
 		err = errors.New("extra data after the list")
 	}
-	return dst, err
+	return append(dst, p.Text()...), err
 }
 
-// TestReadPromptEqualsDecode: ReadPrompt gives PromptText(Decode(raw))
+// TestReadPromptEqualsDecode: Prompt.Read gives PromptText(Decode(raw))
 // on the lists AppendJSON writes and on hand-made variants of them.
 func TestReadPromptEqualsDecode(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -168,7 +170,7 @@ func TestReadPromptEqualsDecode(t *testing.T) {
 }
 
 // FuzzReadPrompt: on any input that record.Parse accepts as a value,
-// ReadPrompt agrees with Decode and PromptText.
+// Prompt.Read agrees with Decode and PromptText.
 func FuzzReadPrompt(f *testing.F) {
 	fuzzseed.Add(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -179,15 +181,19 @@ func FuzzReadPrompt(f *testing.F) {
 		msgs, derr := Decode(raw)
 		got, err := appendPrompt(nil, raw)
 		if (derr == nil) != (err == nil) {
-			t.Fatalf("%s: ReadPrompt error %v, Decode error %v", raw, err, derr)
+			t.Fatalf("%s: Prompt.Read error %v, Decode error %v", raw, err, derr)
 		}
 		if err == nil && string(got) != PromptText(msgs) {
 			t.Fatalf("%s: got %q, want %q", raw, got, PromptText(msgs))
 		}
-		// Inside a line, ReadPrompt stops where the value does.
+		// Inside a line, Read stops where the value does.
 		line := append(append([]byte(`{"messages":`), raw...), `,"x":1}`...)
-		if _, end, err := ReadPrompt(nil, line, len(`{"messages":`)); err == nil && end != len(`{"messages":`)+len(raw) {
-			t.Fatalf("%s: ReadPrompt ends at %d, want %d", raw, end, len(`{"messages":`)+len(raw))
+		var p Prompt
+		if end, err := p.Read(line, len(`{"messages":`)); err == nil && end != len(`{"messages":`)+len(raw) {
+			t.Fatalf("%s: Read ends at %d, want %d", raw, end, len(`{"messages":`)+len(raw))
+		}
+		if err == nil {
+			checkSplits(t, msgs)
 		}
 	})
 }
@@ -220,6 +226,51 @@ func TestJSONWriterRemembers(t *testing.T) {
 		written += len(got)
 		if w.size > rememberBytes+len(got)*2 {
 			t.Fatalf("list %d: remembers %d bytes, limit %d", i, w.size, rememberBytes)
+		}
+	}
+}
+
+// Building a prompt from the first messages of another and the rest read
+// on their own gives the prompt of the whole list, at every split: what
+// trace-tokenize does with compact records (shared_messages).
+func TestPromptSplits(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	texts := []string{"", "a", "é\n", "tool output"}
+	for range 500 {
+		var msgs []Message
+		for range r.IntN(7) {
+			m := Message{Role: "user"}
+			if k := r.IntN(len(texts) + 1); k < len(texts) {
+				m.Content = &texts[k]
+			}
+			msgs = append(msgs, m)
+		}
+		checkSplits(t, msgs)
+	}
+}
+
+// checkSplits checks CopyFirst and Append against reading msgs whole.
+func checkSplits(t *testing.T, msgs []Message) {
+	t.Helper()
+	var whole Prompt
+	if _, err := whole.Read(AppendJSON(nil, msgs), 0); err != nil {
+		t.Fatal(err)
+	}
+	if string(whole.Text()) != PromptText(msgs) || whole.Messages() != len(msgs) {
+		t.Fatalf("%+v: read %q (%d messages), want %q", msgs, whole.Text(), whole.Messages(), PromptText(msgs))
+	}
+	for k := 0; k <= len(msgs); k++ {
+		var first, rest Prompt
+		first.CopyFirst(&whole, k)
+		if string(first.Text()) != PromptText(msgs[:k]) {
+			t.Fatalf("%+v: first %d: %q, want %q", msgs, k, first.Text(), PromptText(msgs[:k]))
+		}
+		if _, err := rest.Read(AppendJSON(nil, msgs[k:]), 0); err != nil {
+			t.Fatal(err)
+		}
+		first.Append(&rest)
+		if string(first.Text()) != string(whole.Text()) || !slices.Equal(first.marks, whole.marks) {
+			t.Fatalf("%+v: split at %d: %q %v, want %q %v", msgs, k, first.Text(), first.marks, whole.Text(), whole.marks)
 		}
 	}
 }

@@ -29,7 +29,8 @@ built-in rules are the reference converter's:
 
 --rules FILE replaces them with your own (YAML or JSON; see the README and
 rules/aiq-v2.yaml). priority is kept when the record has one (telemetry's
-latency_priority), else MEDIUM. Streams: memory does not grow with input.`
+latency_priority), else MEDIUM. Streams: memory does not grow with input.
+Compact records (trace-extract --compact) are read and written compact.`
 
 // ClassifyCmd is the grammar of trace-classify.
 type ClassifyCmd struct {
@@ -63,6 +64,8 @@ func (cmd *ClassifyCmd) run(s Streams) error {
 	var order []string
 	var rec record.Record
 	var buf []byte
+	var sessions sessionTracker
+	var prev []chat.Message // the messages of the line before
 	medium := record.AppendString(nil, defaultPriority)
 	err := eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 		if err := record.Parse(line, &rec); err != nil {
@@ -76,6 +79,18 @@ func (cmd *ClassifyCmd) run(s Streams) error {
 		if err != nil {
 			return dataError(r.Errorf("%v", err))
 		}
+		sid, _ := rec.Get("session_id")
+		samePrev := sessions.next(sid)
+		shared, err := sharedCount(&rec, "shared_messages")
+		switch {
+		case err != nil:
+			return dataError(r.Errorf("%v", err))
+		case shared > 0 && (!samePrev || shared > len(prev)):
+			return dataError(r.Errorf("%v", compactError("shared_messages", shared, len(prev), samePrev)))
+		case shared > 0:
+			msgs = append(prev[:shared:shared], msgs...)
+		}
+		prev = msgs
 		call := classify.FromMessages(msgs)
 		if call.Model, _, err = rec.String("model"); err != nil {
 			return dataError(r.Errorf("%v", err))

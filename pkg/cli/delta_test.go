@@ -49,7 +49,7 @@ func growingSession(rng *rand.Rand, id string, calls int) (recs []string, respon
 	word := func(n int) string {
 		var b strings.Builder
 		for i := 0; i < n; i++ {
-			b.WriteString([]string{"cache ", "token ", "é ", "東京 ", "42 ", "\n", "agent "}[rng.IntN(7)])
+			b.WriteString([]string{"cache ", "token ", "é ", "東京 ", "42 ", "\n", "agent ", "end. ", "f(x) "}[rng.IntN(9)])
 		}
 		return b.String()
 	}

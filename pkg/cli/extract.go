@@ -34,7 +34,9 @@ which needs every llm_call of an input in memory (its messages, not the rest
 of the event).
 
 Each record holds session_id, the normalised messages and the reported token
-usage; see the README's record contract. A summary goes to stderr.`
+usage; see the README's record contract. A summary goes to stderr.
+
+` + compactHelp
 
 // ExtractCmd is the grammar of trace-extract.
 type ExtractCmd struct {
@@ -47,6 +49,7 @@ type ExtractCmd struct {
 	SkipRequests int      `placeholder:"N" help:"NAT: skip the first N requests of each file."`
 	NumRequests  *int     `placeholder:"N" help:"NAT: keep at most N requests (after skipping) of each file (default: all)."`
 	SkipInvalid  bool     `help:"Skip (and count) invalid events or requests instead of stopping with an error."`
+	Compact      bool     `help:"Leave out the messages a record shares with the line before (shared_messages); for piping into the next stage."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr; errors are still printed."`
 }
 
@@ -191,6 +194,9 @@ type extractor struct {
 	buf    []byte
 	json   chat.JSONWriter // writes the messages field
 	msgs   []byte          // the messages field of the record being written
+	// The line written last, for --compact.
+	prevSession  string
+	prevMessages []chat.Message
 	bar    *progress.Bar
 	// originMs is the start of the first call written, for --timestamps.
 	originMs float64
@@ -358,7 +364,14 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 			rec.Set("latency_ms", strconv.AppendFloat(nil, c.latencyMs, 'f', -1, 64))
 		}
 		rec.SetString("source", format)
-		x.msgs = x.json.Append(x.msgs[:0], c.messages)
+		msgs := c.messages
+		if x.cmd.Compact {
+			if shared := x.shared(sid, msgs); shared > 0 {
+				rec.SetInt("shared_messages", int64(shared))
+				msgs = msgs[shared:]
+			}
+		}
+		x.msgs = x.json.Append(x.msgs[:0], msgs)
 		rec.Set("messages", x.msgs)
 		if err := x.write(&rec); err != nil {
 			return err
@@ -373,6 +386,21 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 		x.st.threads += len(threads)
 	}
 	return nil
+}
+
+// shared returns how many messages a record of session sid with msgs
+// shares with the line written before it (--compact), and remembers it as
+// that line.
+func (x *extractor) shared(sid string, msgs []chat.Message) int {
+	n := 0
+	if sid == x.prevSession {
+		prev := x.prevMessages
+		for n < min(len(prev), len(msgs)) && thread.Equal(prev[n], msgs[n]) {
+			n++
+		}
+	}
+	x.prevSession, x.prevMessages = sid, msgs
+	return n
 }
 
 // jsonNumberOrString returns s as a JSON number when it is one, else as a

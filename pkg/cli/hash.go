@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +27,8 @@ a new block gets the next id from 0 up, in one id space for the whole run, so
 rows share an id exactly when they share the whole prefix up to that block
 (the reference's rolling hasher). A delta row (trace-tokenize --rows delta,
 marked continues) chains from the last block of its session's previous row. len(hash_ids) == ceil(input_length / B) on
-every row, as aiperf requires.
+every row, as aiperf requires. Compact records (trace-tokenize --compact,
+with shared_ids) are read as well: their lines must stay in order.
 
 Each output line is session_id, agent_type, input_length, output_length,
 hash_ids, delay, timestamp, priority (those present), then any other field
@@ -114,7 +116,7 @@ func (g *saveGuard) setSaving(on bool) {
 
 // dropped are the fields the Mooncake row leaves out by default.
 var dropped = []string{"input_ids", "messages", "tokenizer", "model", "request", "function", "source",
-	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms", "continues", "full_length"}
+	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms", "continues", "full_length", "shared_ids", "shared_messages"}
 
 // leading are the Mooncake fields, in the order they are written.
 var leading = []string{"session_id", "agent_type", "input_length", "output_length", "hash_ids", "delay", "timestamp", "priority"}
@@ -217,19 +219,43 @@ type hasher struct {
 	rec, out record.Record
 	last     map[string]int64 // each session's last hash id, for delta rows
 	parser   idarray.Parser   // input_ids, reusing the previous row's
+	idsAt    int              // where input_ids starts in the line
+	sessions sessionTracker   // for compact rows
 	tokens   []uint32
 	ids      []int64
 	buf      []byte
 }
 
 func (h *hasher) row(line []byte) ([]byte, error) {
-	// The ids are read once, by the parser, which skips the part they
-	// share with the previous row's.
-	if err := record.ParseWith(line, &h.rec, "input_ids", h.readIDs); err != nil {
+	// The ids are read once the record is, by the parser, which skips the
+	// part they share with the previous row's, or continues the previous
+	// row's ids when the record is compact.
+	h.idsAt = -1
+	if err := record.ParseWith(line, &h.rec, "input_ids", h.skipIDs); err != nil {
 		return nil, err
 	}
-	if _, ok := h.rec.Get("input_ids"); !ok {
+	if h.idsAt < 0 {
 		return nil, errors.New(`no "input_ids": trace-hash reads the records trace-tokenize writes`)
+	}
+	sid, _ := h.rec.Get("session_id")
+	samePrev := h.sessions.next(sid)
+	shared, err := sharedCount(&h.rec, "shared_ids")
+	if err != nil {
+		return nil, err
+	}
+	if shared > 0 && !samePrev {
+		return nil, compactError("shared_ids", shared, 0, false)
+	}
+	if shared > 0 && shared > len(h.parser.IDs()) {
+		return nil, compactError("shared_ids", shared, len(h.parser.IDs()), true)
+	}
+	if shared > 0 {
+		_, err = h.parser.ParseAfter(line, h.idsAt, shared)
+	} else {
+		_, err = h.parser.Parse(line, h.idsAt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("input_ids: %w", err)
 	}
 	h.tokens = h.parser.IDs()
 	n, ok, err := h.rec.Int("input_length")
@@ -249,7 +275,6 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	// A delta row (trace-tokenize --rows delta) chains from the last block
 	// of its session's previous row, so ids still encode the whole
 	// conversation.
-	sid, _ := h.rec.Get("session_id")
 	parent := int64(-1)
 	if v, ok := h.rec.Get("continues"); ok && string(v) == "true" {
 		if p, ok := h.last[string(sid)]; ok {
@@ -297,13 +322,20 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	return h.out.AppendJSON(nil), nil
 }
 
-// readIDs reads input_ids for record.ParseWith.
-func (h *hasher) readIDs(line []byte, start int) (int, error) {
-	end, err := h.parser.Parse(line, start)
-	if err != nil {
+// skipIDs notes where input_ids starts and skips it, for
+// record.ParseWith: an array of integers ends at the first ']' (the parser
+// rejects anything else between the brackets).
+func (h *hasher) skipIDs(line []byte, start int) (int, error) {
+	h.idsAt = start
+	if start < len(line) && line[start] == '[' {
+		if end := bytes.IndexByte(line[start:], ']'); end >= 0 {
+			return start + end + 1, nil
+		}
+	}
+	if _, err := h.parser.Parse(line, start); err != nil { // says what is wrong
 		return 0, fmt.Errorf("input_ids: %w", err)
 	}
-	return end, nil
+	return 0, errors.New("input_ids: want an array of token ids")
 }
 
 // checkTokenizer makes sure every record of the run, and the table, share

@@ -16,36 +16,11 @@ import (
 // remembers, calls that cut a conversation back or edit an earlier message
 // all give what encoding every prompt from scratch gives.
 func TestReuseEqualsFull(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
-	var sessions [][]string
-	for s := range 2*memoLimit + 5 {
-		recs, _ := growingSession(rng, fmt.Sprintf("s%d", s), 1+rng.IntN(6))
-		sessions = append(sessions, recs)
-	}
-	var in strings.Builder
-	k := 0
-	for len(sessions) > 0 {
-		if k >= len(sessions) || rng.IntN(2) == 0 { // else the same session again
-			k = rng.IntN(len(sessions))
-		}
-		rec := sessions[k][0]
-		switch rng.IntN(8) {
-		case 0: // edit an earlier message
-			rec = strings.Replace(rec, "token", "tokens", 1)
-		case 1: // cut the conversation back to its first message
-			if i := strings.Index(rec, `},{"role"`); i > 0 {
-				rec = rec[:i] + "}]}"
-			}
-		}
-		in.WriteString(rec + "\n")
-		if sessions[k] = sessions[k][1:]; len(sessions[k]) == 0 {
-			sessions = append(sessions[:k], sessions[k+1:]...)
-		}
-	}
+	in := interleaved(rand.New(rand.NewPCG(11, 12)))
 	const tok = "meta-llama/Llama-3.3-70B-Instruct"
 	for _, jobs := range []string{"1", "2"} {
-		reuse := run(t, Tokenize, in.String(), "-q", "-j", jobs, "--tokenizer", tok)
-		full := run(t, Tokenize, in.String(), "-q", "-j", jobs, "--tokenizer", tok, "--full")
+		reuse := run(t, Tokenize, in, "-q", "-j", jobs, "--tokenizer", tok)
+		full := run(t, Tokenize, in, "-q", "-j", jobs, "--tokenizer", tok, "--full")
 		if reuse != full {
 			a, b := strings.Split(reuse, "\n"), strings.Split(full, "\n")
 			for i := range a {
@@ -80,6 +55,38 @@ func TestReuseEqualsFull(t *testing.T) {
 			}
 		}
 	}
+}
+
+// interleaved returns the records of more sessions than a tokenize worker
+// remembers, interleaved at random, some of them editing an earlier message
+// or cutting the conversation back.
+func interleaved(rng *rand.Rand) string {
+	var sessions [][]string
+	for s := range 2*memoLimit + 5 {
+		recs, _ := growingSession(rng, fmt.Sprintf("s%d", s), 1+rng.IntN(6))
+		sessions = append(sessions, recs)
+	}
+	var in strings.Builder
+	k := 0
+	for len(sessions) > 0 {
+		if k >= len(sessions) || rng.IntN(2) == 0 { // else the same session again
+			k = rng.IntN(len(sessions))
+		}
+		rec := sessions[k][0]
+		switch rng.IntN(8) {
+		case 0: // edit an earlier message
+			rec = strings.Replace(rec, "token", "tokens", 1)
+		case 1: // cut the conversation back to its first message
+			if i := strings.Index(rec, `},{"role"`); i > 0 {
+				rec = rec[:i] + "}]}"
+			}
+		}
+		in.WriteString(rec + "\n")
+		if sessions[k] = sessions[k][1:]; len(sessions[k]) == 0 {
+			sessions = append(sessions[:k], sessions[k+1:]...)
+		}
+	}
+	return in.String()
 }
 
 // sessionKey finds the raw session_id with or without parsing the line.

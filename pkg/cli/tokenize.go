@@ -48,7 +48,10 @@ added since, minus the first one if it is the assistant's response to the
 previous call (aiperf inserts the live response itself); such records get
 continues: true (trace-hash then chains their blocks from the previous row's
 last block) and full_length, the token count of the whole prompt. Other calls
-get the whole prompt. Use --threads in trace-extract when agents interleave.`
+get the whole prompt. Use --threads in trace-extract when agents interleave.
+
+` + compactHelp + ` Rows of --full and
+--rows delta are written whole.`
 
 // TokenizeCmd is the grammar of trace-tokenize.
 type TokenizeCmd struct {
@@ -58,6 +61,7 @@ type TokenizeCmd struct {
 	Jobs         int      `short:"j" placeholder:"N" help:"Worker goroutines (default: the number of CPUs)."`
 	Full         bool     `help:"Encode every prompt from scratch instead of reusing the previous prompt's tokens (slower; the ids are the same)."`
 	Rows         string   `enum:"cumulative,delta" default:"cumulative" help:"cumulative: the whole prompt, as the reference; delta: a call that extends its session's previous call gets only the new messages (minus the previous response), for aiperf multi-turn replay."`
+	Compact      bool     `help:"Leave out the input_ids a record shares with the line before (shared_ids); for piping into trace-hash."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr."`
 }
 
@@ -74,6 +78,8 @@ type tokJob struct {
 	seq  int
 	line []byte
 	pos  string // "file:line" for errors
+	// samePrev: the line before is of the same session (for compact records)
+	samePrev bool
 	out  []byte
 	err  error
 	ntok int
@@ -177,13 +183,16 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 			}
 			close(order)
 		}()
+		var prev sessionTracker
 		dispatch := func(j *tokJob) bool {
 			select {
 			case order <- j:
 			case <-ctx.Done():
 				return false
 			}
-			workers[maphash.Bytes(seed, sessionKey(j.line))%uint64(len(workers))] <- j
+			key := sessionKey(j.line)
+			j.samePrev = prev.next(key)
+			workers[maphash.Bytes(seed, key)%uint64(len(workers))] <- j
 			return true
 		}
 		for _, j := range head {
@@ -271,11 +280,13 @@ type tokWorker struct {
 	keep    bool
 	full    bool
 	delta   bool
+	compact bool
 	memos   map[string]*sessionMemo
 	clock   int
 	rec     record.Record
 	scratch []byte
-	spare   []byte // the next prompt text is decoded here
+	part    chat.Prompt // the messages field, as read
+	spare   chat.Prompt // the next prompt is built here
 }
 
 // memoLimit bounds the sessions a worker remembers (the least recently
@@ -287,9 +298,9 @@ const memoLimit = 8
 
 // sessionMemo is what a worker remembers of a session.
 type sessionMemo struct {
-	memo *tokenize.Memo
-	ids  idarray.Formatter // the text of memo's ids
-	text []byte            // the buffer of memo's text
+	memo   *tokenize.Memo
+	ids    idarray.Formatter // the text of memo's ids
+	prompt chat.Prompt       // memo's text
 
 	msgs []chat.Message // for delta rows
 	used int            // when last used, for eviction
@@ -302,19 +313,21 @@ func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd, free buffers) *tokW
 		name:  record.AppendString(nil, tok.Name()),
 		keep:  cmd.KeepMessages,
 		full:  cmd.Full,
-		delta: cmd.Rows == "delta",
-		memos: map[string]*sessionMemo{},
+		delta:   cmd.Rows == "delta",
+		compact: cmd.Compact,
+		memos:   map[string]*sessionMemo{},
 	}
 }
 
 func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
-	// The prompt text is decoded while the record is parsed, into the
-	// worker's spare buffer (the session's memo holds the previous text).
+	// The prompt text is read while the record is parsed (the session's
+	// memo holds the previous text).
 	var msgs []chat.Message
 	var err error
 	if w.delta {
 		err = record.Parse(j.line, &w.rec)
 	} else {
+		w.part.Reset()
 		err = record.ParseWith(j.line, &w.rec, "messages", w.readPrompt)
 	}
 	if err != nil {
@@ -324,6 +337,13 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	if !ok {
 		return nil, 0, errors.New(`no "messages" field: trace-tokenize reads the records trace-extract writes`)
 	}
+	shared, err := sharedCount(&w.rec, "shared_messages")
+	if err != nil {
+		return nil, 0, err
+	}
+	if shared > 0 && !j.samePrev {
+		return nil, 0, compactError("shared_messages", shared, 0, false)
+	}
 	session, _ := w.rec.Get("session_id")
 	sm := w.session(string(session))
 	var text string
@@ -331,12 +351,28 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		if msgs, err = chat.Decode(raw); err != nil {
 			return nil, 0, err
 		}
+		if shared > len(sm.msgs) {
+			return nil, 0, compactError("shared_messages", shared, len(sm.msgs), true)
+		}
+		if shared > 0 {
+			msgs = append(sm.msgs[:shared:shared], msgs...)
+		}
 		text = chat.PromptText(msgs)
 	} else {
-		// The memo takes the spare buffer; its old text becomes the spare
-		// once EncodeAfter has compared the new text with it.
-		text = unsafe.String(unsafe.SliceData(w.spare), len(w.spare))
-		sm.text, w.spare = w.spare, sm.text
+		switch {
+		case shared == 0:
+			w.spare, w.part = w.part, w.spare
+		case shared > sm.prompt.Messages():
+			return nil, 0, compactError("shared_messages", shared, sm.prompt.Messages(), true)
+		default: // the first messages of the previous prompt, then these
+			w.spare.CopyFirst(&sm.prompt, shared)
+			w.spare.Append(&w.part)
+		}
+		// The memo takes the new prompt; the old one becomes the spare once
+		// EncodeAfter has compared the new text with it.
+		t := w.spare.Text()
+		text = unsafe.String(unsafe.SliceData(t), len(t))
+		sm.prompt, w.spare = w.spare, sm.prompt
 	}
 	var ids []int
 	if w.full {
@@ -357,13 +393,28 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	}
 	if !w.keep {
 		w.rec.Delete("messages")
+		w.rec.Delete("shared_messages")
 	}
 	w.rec.SetInt("input_length", int64(len(ids)))
 	w.rec.Set("tokenizer", w.name)
-	if w.full || w.delta {
+	w.rec.Delete("shared_ids") // a record tokenized again
+	switch {
+	case w.full || w.delta:
 		w.scratch = record.AppendInts(w.scratch[:0], ids)
 		w.rec.Set("input_ids", w.scratch)
-	} else { // the ids reused from the previous prompt keep their text too
+	case w.compact:
+		// The reused ids are the first ones of the line before, when it is
+		// of this session.
+		kept := 0
+		if j.samePrev {
+			kept = sm.memo.Reused()
+		}
+		if kept > 0 {
+			w.rec.SetInt("shared_ids", int64(kept))
+		}
+		w.scratch = record.AppendInts(w.scratch[:0], ids[kept:])
+		w.rec.Set("input_ids", w.scratch)
+	default: // the ids reused from the previous prompt keep their text too
 		w.rec.Set("input_ids", sm.ids.Format(ids, sm.memo.Reused()))
 	}
 	return w.rec.AppendJSON(w.free.get()), len(ids), nil
@@ -389,11 +440,11 @@ func sessionKey(line []byte) []byte {
 	return key
 }
 
-// readPrompt decodes the prompt text of the messages field into w.spare,
-// for record.ParseWith.
+// readPrompt reads the prompt text of the messages field into w.part, for
+// record.ParseWith.
 func (w *tokWorker) readPrompt(line []byte, start int) (end int, err error) {
-	w.spare, end, err = chat.ReadPrompt(w.spare[:0], line, start)
-	return end, err
+	w.part.Reset() // a repeated field: the last one counts
+	return w.part.Read(line, start)
 }
 
 // session returns what the worker remembers of a session, making room by

@@ -83,6 +83,34 @@ func (p *Parser) Parse(b []byte, start int) (end int, err error) {
 	return end, nil
 }
 
+// ParseAfter parses the array that starts at b[start] as the continuation
+// of the first kept ids of the last array parsed: IDs then returns those
+// ids followed by the array's. It returns the offset just past the array.
+// This is how a compact record (trace-tokenize --compact) gives its ids.
+// On error the parser forgets what it remembered.
+func (p *Parser) ParseAfter(b []byte, start, kept int) (end int, err error) {
+	if kept < 0 || kept > len(p.ids) {
+		err = fmt.Errorf("continues %d ids of the previous array, which has %d", kept, len(p.ids))
+	} else {
+		p.ids, p.ends, p.reused = p.ids[:kept], p.ends[:0], kept
+		cur := b[start:]
+		if len(cur) == 0 || cur[0] != '[' {
+			err = syntaxErr(cur, "want an array of token ids")
+		} else if i := record.SkipSpace(cur, 1); i < len(cur) && cur[i] == ']' {
+			end = start + i + 1
+		} else {
+			end, err = p.ids1(cur, i, start)
+		}
+	}
+	// The text is not remembered: the next Parse starts afresh.
+	p.text, p.ends = p.text[:0], p.ends[:0]
+	if err != nil {
+		p.ids, p.reused = p.ids[:0], 0
+		return 0, err
+	}
+	return end, nil
+}
+
 func (p *Parser) parse(b []byte, start int) (int, error) {
 	cur := b[start:]
 	if len(cur) == 0 || cur[0] != '[' {

@@ -106,6 +106,49 @@ func TestParserEqualsUnmarshal(t *testing.T) {
 	}
 }
 
+// TestParseAfter: an array read as the continuation of the previous one's
+// first ids gives those ids and its own, and a Parse after it is exact.
+func TestParseAfter(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var p Parser
+	var prev []int
+	for i, ids := range session(r, 3000) {
+		kept := 0
+		for kept < min(len(prev), len(ids)) && prev[kept] == ids[kept] {
+			kept++
+		}
+		compact := r.IntN(3) > 0
+		var text []byte
+		if compact {
+			text, _ = json.Marshal(append([]int{}, ids[kept:]...))
+		} else {
+			text, _ = json.Marshal(append([]int{}, ids...))
+		}
+		line := append(append([]byte(`{"x":`), text...), `}`...)
+		start := len(`{"x":`)
+		var end int
+		var err error
+		if compact {
+			end, err = p.ParseAfter(line, start, kept)
+		} else {
+			end, err = p.Parse(line, start)
+		}
+		if err != nil || end != start+len(text) {
+			t.Fatalf("array %d (compact %v): end %d, %v; want %d", i, compact, end, err, start+len(text))
+		}
+		if got := p.IDs(); len(got) != len(ids) || !equal(got, ids) {
+			t.Fatalf("array %d (compact %v): ids %v, want %v", i, compact, got, ids)
+		}
+		prev = ids
+	}
+	if _, err := p.ParseAfter([]byte("[1]"), 0, len(prev)+1); err == nil || !strings.Contains(err.Error(), "previous array") {
+		t.Fatalf("kept beyond the previous array: %v", err)
+	}
+	if len(p.IDs()) != 0 {
+		t.Fatal("the parser remembers ids after an error")
+	}
+}
+
 func equal(a []uint32, b []int) bool {
 	for i := range a {
 		if int(a[i]) != b[i] {

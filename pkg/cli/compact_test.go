@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// compactMessages writes records as compact ones, independently of
+// trace-extract: a record whose line before is of the same session leaves
+// out the messages both start with and counts them in shared_messages
+// (written last, after messages: readers must not depend on the order).
+func compactMessages(t *testing.T, in string) (string, int) {
+	t.Helper()
+	var out strings.Builder
+	var prevSession string
+	var prev []json.RawMessage
+	compacted := 0
+	for _, line := range strings.Split(strings.TrimSpace(in), "\n") {
+		var rec map[string]json.RawMessage
+		var msgs []json.RawMessage
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(rec["messages"], &msgs); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		if string(rec["session_id"]) == prevSession {
+			for n < min(len(prev), len(msgs)) && bytes.Equal(prev[n], msgs[n]) {
+				n++
+			}
+		}
+		prevSession, prev = string(rec["session_id"]), msgs
+		if n > 0 {
+			compacted++
+			rec["shared_messages"], _ = json.Marshal(n)
+			rec["messages"], _ = json.Marshal(msgs[n:])
+		}
+		b, _ := json.Marshal(rec)
+		out.Write(append(b, '\n'))
+	}
+	return out.String(), compacted
+}
+
+// expandIDs decodes trace-tokenize's output, giving compact rows (shared_ids)
+// the ids of the line before them that they leave out, independently of
+// trace-hash.
+func expandIDs(t *testing.T, out string) (rows []map[string]any, compacted int) {
+	t.Helper()
+	var prevSession any
+	var prev []any
+	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		ids, _ := rec["input_ids"].([]any)
+		if n, ok := rec["shared_ids"].(float64); ok {
+			if rec["session_id"] != prevSession || int(n) > len(prev) || n < 1 {
+				t.Fatalf("line %d: shared_ids %v after a line of session %v with %d ids", i+1, n, prevSession, len(prev))
+			}
+			ids = append(append([]any{}, prev[:int(n)]...), ids...)
+			rec["input_ids"] = ids
+			delete(rec, "shared_ids")
+			compacted++
+		}
+		prevSession, prev = rec["session_id"], ids
+		rows = append(rows, rec)
+	}
+	return rows, compacted
+}
+
+// Compact records carry the same information as whole ones: every stage
+// given compact input (and trace-tokenize writing compact output) gives
+// what it gives on whole records, whatever the interleaving of sessions.
+func TestCompactEqualsWhole(t *testing.T) {
+	in := interleaved(rand.New(rand.NewPCG(21, 22)))
+	comp, n := compactMessages(t, in)
+	if n == 0 {
+		t.Fatal("no record was made compact")
+	}
+	const tok = "meta-llama/Llama-3.3-70B-Instruct"
+	for _, jobs := range []string{"1", "2"} {
+		whole := run(t, Tokenize, in, "-q", "-j", jobs, "--tokenizer", tok)
+		want, _ := expandIDs(t, whole)
+		for _, args := range [][]string{{}, {"--compact"}} {
+			got := run(t, Tokenize, comp, append([]string{"-q", "-j", jobs, "--tokenizer", tok}, args...)...)
+			rows, compacted := expandIDs(t, got)
+			if len(args) > 0 && compacted == 0 {
+				t.Fatalf("-j %s %v: no row has shared_ids", jobs, args)
+			}
+			if len(rows) != len(want) {
+				t.Fatalf("-j %s %v: %d rows, want %d", jobs, args, len(rows), len(want))
+			}
+			for i := range rows {
+				if !reflect.DeepEqual(rows[i], want[i]) {
+					t.Fatalf("-j %s %v: row %d differs:\n got %.300v\nwant %.300v", jobs, args, i+1, rows[i], want[i])
+				}
+			}
+			// trace-hash on compact ids writes what it writes on whole ones.
+			if h, w := run(t, Hash, got, "-q", "--block-size", "16"), run(t, Hash, whole, "-q", "--block-size", "16"); h != w {
+				t.Fatalf("-j %s %v: trace-hash output differs", jobs, args)
+			}
+		}
+	}
+	// The other readers of messages: --rows delta, --keep-messages, and
+	// trace-classify (which writes compact records as it reads them).
+	for _, args := range [][]string{{"--rows", "delta"}, {"--keep-messages", "--compact"}} {
+		a := run(t, Hash, run(t, Tokenize, comp, append([]string{"-q", "--tokenizer", tok}, args...)...), "-q", "--block-size", "8")
+		b := run(t, Hash, run(t, Tokenize, in, append([]string{"-q", "--tokenizer", tok}, args...)...), "-q", "--block-size", "8")
+		if a != b {
+			t.Fatalf("%v: compact and whole input give different rows", args)
+		}
+	}
+	got := decodeLines(t, run(t, Classify, comp, "-q"))
+	again, _ := compactMessages(t, run(t, Classify, in, "-q"))
+	if want := decodeLines(t, again); !reflect.DeepEqual(got, want) {
+		t.Fatal("trace-classify: compact input gives other records than whole input")
+	}
+}
+
+func decodeLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec)
+	}
+	return out
+}
