@@ -6,6 +6,7 @@
 package nat
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/jsondecode"
+	"agenttrace/pkg/record"
 )
 
 // Request is the part of one NAT request that the toolkit uses.
@@ -68,7 +70,7 @@ type payload struct {
 	Name           any `json:"name"`
 	UUID           any `json:"UUID"`
 	Metadata       *struct {
-		ChatInputs any `json:"chat_inputs"`
+		ChatInputs rawJSON `json:"chat_inputs"`
 	} `json:"metadata"`
 	UsageInfo *struct {
 		TokenUsage *struct {
@@ -101,6 +103,7 @@ func Decode(elem []byte) (*Request, error) {
 		return nil, errors.New(`field "request_number" is not a number or a string`)
 	}
 	var st chat.Stats
+	var inputs chatInputs
 	starts := make(map[string]*step)
 	used := make(map[string]bool)
 	stream := make(map[string][2]int64) // UUID -> largest (completion, prompt) of LLM_NEW_TOKEN
@@ -148,7 +151,10 @@ func Decode(elem []byte) (*Request, error) {
 			c.Function = pyStr(s.Ancestry.FunctionName)
 		}
 		if s.Payload.Metadata != nil {
-			c.Messages = chat.FromNAT(s.Payload.Metadata.ChatInputs, &st)
+			var err error
+			if c.Messages, err = inputs.messages(s.Payload.Metadata.ChatInputs, &st); err != nil {
+				return nil, fmt.Errorf("LLM_START %s: chat_inputs: %w", id, err)
+			}
 		}
 		if u := p.UsageInfo; u != nil && u.TokenUsage != nil {
 			var err error
@@ -170,6 +176,104 @@ func Decode(elem []byte) (*Request, error) {
 		return cmp.Compare(sortTime(a.EndTime), sortTime(b.EndTime))
 	})
 	return req, nil
+}
+
+// rawJSON is a JSON value as it is written in the request: sonic hands it
+// over without copying or decoding it (its syntax checked, not the escapes
+// of its strings). It shares the request's memory.
+type rawJSON []byte
+
+// UnmarshalJSON keeps b.
+func (r *rawJSON) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
+}
+
+// chatInputs turns the chat_inputs of a request's LLM_START steps into
+// messages (chat.FromNAT). The calls of an agent repeat the conversation so
+// far, so an element of the list whose JSON text is that of the same
+// element of the previous call gives the same messages: it is compared, not
+// decoded again.
+type chatInputs struct {
+	prev, cur []chatInput
+}
+
+// chatInput is an element of a chat_inputs list and what it gave.
+type chatInput struct {
+	raw     []byte
+	msgs    []chat.Message
+	nonText int
+}
+
+func (c *chatInputs) messages(raw rawJSON, st *chat.Stats) ([]chat.Message, error) {
+	if out, ok, err := c.fromList(raw, st); ok || err != nil {
+		return out, err
+	}
+	// Not a list (a single message, a string, null), or one the element
+	// scanner declines: decode it whole.
+	c.prev = c.prev[:0]
+	if raw == nil {
+		return nil, nil
+	}
+	var v any
+	if err := jsondecode.UnmarshalTransient(raw, &v); err != nil {
+		return nil, err
+	}
+	return chat.FromNAT(v, st), nil
+}
+
+// fromList gives the messages of a chat_inputs list element by element; ok
+// is false when raw is not a list it can read.
+func (c *chatInputs) fromList(raw []byte, st *chat.Stats) (out []chat.Message, ok bool, err error) {
+	i := record.SkipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil, false, nil
+	}
+	c.cur = c.cur[:0]
+	nonText := 0
+	i = record.SkipSpace(raw, i+1)
+	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
+		if k > 0 {
+			if raw[i] != ',' {
+				return nil, false, nil
+			}
+			i = record.SkipSpace(raw, i+1)
+		}
+		var e chatInput
+		if k < len(c.prev) && bytes.HasPrefix(raw[i:], c.prev[k].raw) && endsElement(raw, i+len(c.prev[k].raw)) {
+			e = c.prev[k]
+		} else {
+			end, serr := record.SkipValue(raw, i)
+			if serr != nil {
+				return nil, false, nil
+			}
+			e.raw = raw[i:end]
+			var v any
+			if err := jsondecode.UnmarshalTransient(e.raw, &v); err != nil {
+				return nil, false, fmt.Errorf("element %d: %w", k, err)
+			}
+			var est chat.Stats
+			e.msgs = chat.FromNAT([]any{v}, &est)
+			e.nonText = est.NonText
+		}
+		nonText += e.nonText
+		out = append(out, e.msgs...)
+		c.cur = append(c.cur, e)
+		i = record.SkipSpace(raw, i+len(e.raw))
+	}
+	if i >= len(raw) || record.SkipSpace(raw, i+1) != len(raw) {
+		return nil, false, nil
+	}
+	st.NonText += nonText
+	c.prev, c.cur = c.cur, c.prev
+	return out, true, nil
+}
+
+// endsElement reports whether a list element can end at raw[i]: a ',' or
+// the ']' follows (a number could go on otherwise).
+func endsElement(raw []byte, i int) bool {
+	i = record.SkipSpace(raw, i)
+	return i < len(raw) && (raw[i] == ',' || raw[i] == ']')
 }
 
 // sortTime is the reference's sort key: event_timestamp, or 0 when absent.

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"reflect"
 	"os"
 	"strings"
 	"testing"
@@ -202,5 +205,90 @@ func TestDecodeKeepsNothingOfItsInput(t *testing.T) {
 			t.Errorf("after the input was overwritten: %q, want %q", got, want)
 			break
 		}
+	}
+}
+
+// The messages of a call are those chat.FromNAT gives for its chat_inputs
+// as encoding/json decodes them, whether an element is decoded or taken
+// from the previous call because its text is the same: growing
+// conversations, edited and dropped elements, numbers that are prefixes of
+// other numbers, every message shape, spacing, nested lists.
+func TestChatInputsReuseEqualsDecode(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	pool := []string{
+		`{"role": "user", "content": "hello"}`, `{"role":"assistant","content":"a \"quoted\" \u00e9 answer"}`,
+		`"a bare string"`, `""`, `12`, `123`, `1.5e3`, `null`, `true`, `[1, 2]`,
+		`{"type": "human", "content": "lc"}`, `{"role": "user", "content": [{"type": "text", "text": "part"}, {"type": "image_url", "image_url": {"url": "x"}}]}`,
+		`{"lc": 1, "type": "constructor", "id": ["x", "AIMessage"], "kwargs": {"content": "ctor"}}`,
+		`{"messages": [{"role": "system", "items": [{"text": "sk"}]}, {"role": "user", "content": "sk2"}]}`,
+		`{"role": "system", "text": "strands"}`, `{"role": "tool", "content": 7}`, `{"role": "user", "content": null}`,
+	}
+	space := func() string { return []string{"", " ", "\n  ", "\t"}[r.IntN(4)] }
+	for req := range 300 {
+		var steps []string
+		var elems []string
+		var want [][]chat.Message
+		wantNonText := 0
+		for call := range 1 + r.IntN(6) {
+			switch r.IntN(5) {
+			case 0: // an earlier element edited
+				if len(elems) > 0 {
+					elems[r.IntN(len(elems))] = pool[r.IntN(len(pool))]
+				}
+			case 1: // cut back
+				elems = elems[:r.IntN(len(elems)+1)]
+			}
+			for range r.IntN(4) {
+				elems = append(elems, pool[r.IntN(len(pool))])
+			}
+			var b strings.Builder
+			b.WriteString("[" + space())
+			for i, e := range elems {
+				if i > 0 {
+					b.WriteString(space() + "," + space())
+				}
+				b.WriteString(e)
+			}
+			b.WriteString(space() + "]")
+			if r.IntN(10) == 0 { // not a list: one message
+				b.Reset()
+				b.WriteString(pool[r.IntN(len(pool))])
+			}
+			inputs := b.String()
+			dec := json.NewDecoder(strings.NewReader(inputs))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			var st chat.Stats
+			want = append(want, chat.FromNAT(v, &st))
+			wantNonText += st.NonText
+			steps = append(steps,
+				fmt.Sprintf(`{"payload": {"event_type": "LLM_START", "event_timestamp": %d, "UUID": "u%d", "metadata": {"chat_inputs": %s}}}`, call, call, inputs),
+				fmt.Sprintf(`{"payload": {"event_type": "LLM_END", "event_timestamp": %d.5, "UUID": "u%d"}}`, call, call))
+		}
+		elem := `{"request_number": 1, "intermediate_steps": [` + strings.Join(steps, ",") + `]}`
+		got, err := Decode([]byte(elem))
+		if err != nil {
+			t.Fatalf("request %d: %v\n%s", req, err, elem)
+		}
+		for i, c := range got.Calls {
+			if !reflect.DeepEqual(c.Messages, want[i]) {
+				t.Fatalf("request %d call %d: %s\ngot  %s\nwant %s", req, i, elem, chat.AppendJSON(nil, c.Messages), chat.AppendJSON(nil, want[i]))
+			}
+		}
+		if got.NonText != wantNonText {
+			t.Fatalf("request %d: NonText %d, want %d", req, got.NonText, wantNonText)
+		}
+	}
+}
+
+// A bad escape in a chat_inputs element is an error naming the step.
+func TestChatInputsBadEscape(t *testing.T) {
+	elem := `{"intermediate_steps": [{"payload": {"event_type": "LLM_START", "UUID": "u1", "metadata": {"chat_inputs": [{"role": "user", "content": "a\q"}]}}},
+	  {"payload": {"event_type": "LLM_END", "UUID": "u1"}}]}`
+	if _, err := Decode([]byte(elem)); err == nil || !strings.Contains(err.Error(), "LLM_START u1: chat_inputs") {
+		t.Fatalf("got %v", err)
 	}
 }
