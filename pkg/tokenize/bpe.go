@@ -9,6 +9,7 @@ type bpe struct {
 	byteID       [256]int32  // id of each single byte
 	merges       *mergeIndex // (left id, right id) -> merge
 	ignoreMerges bool
+	fingerprint  uint64 // of the Spec, for Tables
 }
 
 type merge struct {

@@ -20,6 +20,11 @@ type Spec struct {
 	Patterns     []string // pre-tokenizer split patterns, applied in order
 	IgnoreMerges bool     // a piece found whole in the vocabulary is one token
 	NFC          bool     // the normalizer: Unicode NFC on the text between added tokens (Qwen2/3)
+	// Tables are the lookup tables of a tokenizer built from this Spec
+	// before ((*Tokenizer).Tables), for New to use in place instead of
+	// building them; ignored (and the tables built) when they were built
+	// from another Spec or cannot be used on this machine.
+	Tables string
 }
 
 // AddedToken is a token matched in the text before pre-tokenization.

@@ -50,10 +50,13 @@ func (t *Tokenizer) Name() string { return t.name }
 
 // New builds a Tokenizer named name from spec.
 func New(name string, spec *Spec) (*Tokenizer, error) {
-	m := &bpe{
-		vocab:        newVocabIndex(spec.Vocab),
-		merges:       newMergeIndex(len(spec.Merges)),
-		ignoreMerges: spec.IgnoreMerges,
+	m := &bpe{ignoreMerges: spec.IgnoreMerges, fingerprint: fingerprint(spec)}
+	stored := false
+	m.vocab, m.merges, stored = storedTables(spec, m.fingerprint)
+	if !stored {
+		if err := m.build(name, spec); err != nil {
+			return nil, err
+		}
 	}
 	for b := 0; b < 256; b++ {
 		id, ok := m.vocab.get(string([]byte{byte(b)}))
@@ -62,15 +65,27 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		}
 		m.byteID[b] = id
 	}
+	split, err := splitter(spec.Patterns)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
+	}
+	base := &Tokenizer{model: m, nfc: spec.NFC, split: split}
+	return base.WithAdded(name, spec.Added), nil
+}
+
+// build builds the vocabulary and merge indexes of spec.
+func (m *bpe) build(name string, spec *Spec) error {
+	m.vocab = newVocabIndex(spec.Vocab)
+	m.merges = newMergeIndex(len(spec.Merges))
 	var merged []byte
 	for rank, p := range spec.Merges {
 		if int(p[0]) >= len(spec.Vocab) || int(p[1]) >= len(spec.Vocab) || p[0] < 0 || p[1] < 0 {
-			return nil, fmt.Errorf("tokenizer %s: merge %d refers to an unknown token", name, rank)
+			return fmt.Errorf("tokenizer %s: merge %d refers to an unknown token", name, rank)
 		}
 		merged = append(append(merged[:0], spec.Vocab[p[0]]...), spec.Vocab[p[1]]...)
 		id, ok := m.vocab.get(unsafe.String(unsafe.SliceData(merged), len(merged))) // not kept
 		if !ok {
-			return nil, fmt.Errorf("tokenizer %s: merge %d makes %q, which is not in the vocabulary", name, rank, merged)
+			return fmt.Errorf("tokenizer %s: merge %d makes %q, which is not in the vocabulary", name, rank, merged)
 		}
 		r := int32(rank)
 		if spec.MergeRanks != nil {
@@ -78,12 +93,7 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		}
 		m.merges.add(pairKey(p[0], p[1]), merge{rank: r, id: id})
 	}
-	split, err := splitter(spec.Patterns)
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
-	}
-	base := &Tokenizer{model: m, nfc: spec.NFC, split: split}
-	return base.WithAdded(name, spec.Added), nil
+	return nil
 }
 
 // WithAdded returns a tokenizer named name that shares t's vocabulary,

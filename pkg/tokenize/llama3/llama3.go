@@ -23,6 +23,13 @@ import (
 //go:embed bpe.bin
 var bpeData []byte
 
+// tablesData are the lookup tables of the tokenizer built from bpeData
+// (tokenize.Spec.Tables), used in place: building them took longer than
+// the rest of a run on compact records. scripts/genllama3 makes both files.
+//
+//go:embed tables.bin
+var tablesData string
+
 // Variant names the added tokens of one model family.
 type Variant int
 
@@ -74,7 +81,11 @@ var (
 
 // Spec returns the tokenizer spec of a variant. The BPE is decoded once.
 func Spec(v Variant) (*tokenize.Spec, error) {
-	loadOnce.Do(func() { base, loadErr = decode(bpeData) })
+	loadOnce.Do(func() {
+		if base, loadErr = DecodeSpec(bpeData); loadErr == nil {
+			base.Tables = tablesData
+		}
+	})
 	if loadErr != nil {
 		return nil, loadErr
 	}
@@ -109,9 +120,11 @@ func Preload() {
 // Pattern is the Llama 3 pre-tokenizer pattern.
 const Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 
-// decode reads the embedded data. It is stored as it is, not compressed:
-// inflating it took longer than building the tokenizer's tables from it.
-func decode(raw []byte) (*tokenize.Spec, error) {
+// DecodeSpec reads the vocabulary and merges as scripts/genllama3 stores
+// them (bpe.bin; see there). They are stored as they are, not compressed:
+// inflating them took longer than reading them. The Spec has no Tables
+// and no added tokens.
+func DecodeSpec(raw []byte) (*tokenize.Spec, error) {
 	// The tokens are substrings of one string: no allocation per token.
 	all := string(raw)
 	const magic = "LLAMA3BPE1\n"

@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/pkoukk/tiktoken-go"
 
 	"agenttrace/pkg/fuzzseed"
+	"agenttrace/pkg/tokenize"
 )
 
 // Meta's original/tokenizer.model for Llama 3 / 3.1 is the vocabulary in
@@ -194,5 +196,25 @@ func TestPreloadShares(t *testing.T) {
 	}
 	if a.Name() != "a" || b.Name() != "b" {
 		t.Errorf("names %q %q", a.Name(), b.Name())
+	}
+}
+
+// The embedded tables are those of the embedded vocabulary and merges, and
+// lie where they can be used in place (8-byte aligned): else every run
+// would build them again, correctly but a tenth of a second slower.
+func TestEmbeddedTablesCurrent(t *testing.T) {
+	spec, err := DecodeSpec(bpeData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenize.New("llama3", spec) // no Tables: built
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(tok.Tables()) != tablesData {
+		t.Fatal("tables.bin is not the tables of bpe.bin: run go run ./scripts/genllama3 <llama-3 tokenizer.json> pkg/tokenize/llama3")
+	}
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(tablesData))); p%8 != 0 {
+		t.Fatalf("the embedded tables are at %#x, not 8-byte aligned: they cannot be used in place", p)
 	}
 }
