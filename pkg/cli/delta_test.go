@@ -131,3 +131,20 @@ func TestDeltaFallsBackToWholePrompt(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// Whether a row continues its session does not depend on the workers: a
+// worker forgets sessions' prompts (more sessions than it remembers
+// interleave here), never whether a call extends the session's last one.
+func TestDeltaRowsIndependentOfWorkers(t *testing.T) {
+	in := interleaved(rand.New(rand.NewPCG(21, 22)))
+	const tok = "meta-llama/Llama-3.3-70B-Instruct"
+	one := run(t, Tokenize, in, "-q", "-j", "1", "--rows", "delta", "--tokenizer", tok)
+	if !strings.Contains(one, `"continues":true`) {
+		t.Fatal("no delta row")
+	}
+	for range 5 {
+		if two := run(t, Tokenize, in, "-q", "-j", "2", "--rows", "delta", "--tokenizer", tok); two != one {
+			t.Fatal("-j 2 gives other delta rows than -j 1")
+		}
+	}
+}

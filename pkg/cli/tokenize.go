@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -15,10 +16,11 @@ import (
 	"agenttrace/pkg/idarray"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/record"
-	"agenttrace/pkg/thread"
 	"agenttrace/pkg/tokenize"
 	"agenttrace/pkg/tokenize/llama3"
 	"agenttrace/pkg/tokenize/resolve"
+
+	"github.com/zeebo/xxh3"
 )
 
 const tokenizeHelp = `Add the token ids of each record's prompt to it.
@@ -80,10 +82,10 @@ type tokJob struct {
 	pos  string // "file:line" for errors
 	// samePrev: the line before is of the same session (for compact records)
 	samePrev bool
-	out  []byte
-	err  error
-	ntok int
-	done chan struct{}
+	out      []byte
+	err      error
+	ntok     int
+	done     chan struct{}
 }
 
 func (cmd *TokenizeCmd) run(s Streams) error {
@@ -285,8 +287,10 @@ type tokWorker struct {
 	clock   int
 	rec     record.Record
 	scratch []byte
-	part    chat.Prompt // the messages field, as read
-	spare   chat.Prompt // the next prompt is built here
+	part    chat.Prompt             // the messages field, as read
+	spare   chat.Prompt             // the next prompt is built here
+	convs   map[string]conversation // --rows delta: every session's last call
+	hash    *xxh3.Hasher
 }
 
 // memoLimit bounds the sessions a worker remembers (the least recently
@@ -302,19 +306,29 @@ type sessionMemo struct {
 	ids    idarray.Formatter // the text of memo's ids
 	prompt chat.Prompt       // memo's text
 
-	msgs []chat.Message // for delta rows
+	msgs []chat.Message // for compact records with --rows delta
 	used int            // when last used, for eviction
+}
+
+// conversation identifies the messages of a session's last call, for
+// --rows delta: their number and a hash of them. Unlike a memo it is never
+// forgotten, so that whether a row continues does not depend on which
+// sessions a worker had to forget; it costs 16 bytes a session.
+type conversation struct {
+	n   int
+	sum uint64
 }
 
 func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd, free buffers) *tokWorker {
 	return &tokWorker{
-		free:  free,
-		enc:   tok.NewEncoder(),
-		name:  record.AppendString(nil, tok.Name()),
-		keep:  cmd.KeepMessages,
-		full:  cmd.Full,
+		free:    free,
+		enc:     tok.NewEncoder(),
+		name:    record.AppendString(nil, tok.Name()),
+		keep:    cmd.KeepMessages,
+		full:    cmd.Full,
 		delta:   cmd.Rows == "delta",
 		compact: cmd.Compact,
+		hash:    xxh3.New(),
 		memos:   map[string]*sessionMemo{},
 	}
 }
@@ -381,9 +395,8 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		ids, sm.memo = w.enc.EncodeAfter(sm.memo, text)
 	}
 	if w.delta {
-		prev := sm.msgs
 		sm.msgs = msgs
-		if added, ok := newMessages(prev, msgs); ok {
+		if added, ok := w.newMessages(string(session), msgs); ok {
 			w.rec.SetInt("full_length", int64(len(ids)))
 			w.rec.Set("continues", []byte("true"))
 			ids = w.enc.Encode(chat.PromptText(added))
@@ -476,19 +489,41 @@ func (w *tokWorker) session(key string) *sessionMemo {
 	return sm
 }
 
-// newMessages returns the messages of cur added since prev, when cur starts
-// with prev, without the first added message if it is an assistant message
-// (the response to prev, which aiperf inserts itself).
-func newMessages(prev, cur []chat.Message) ([]chat.Message, bool) {
-	if len(prev) == 0 || len(prev) > len(cur) {
-		return nil, false
-	}
-	for i := range prev {
-		if !thread.Equal(prev[i], cur[i]) {
-			return nil, false
+// newMessages returns the messages of cur added since the session's
+// previous call, when cur starts with that call's (non-empty) messages,
+// without the first added message if it is an assistant message (the
+// response to the previous call, which aiperf inserts itself); and
+// remembers cur as the session's last call.
+func (w *tokWorker) newMessages(session string, cur []chat.Message) ([]chat.Message, bool) {
+	prev, had := w.convs[session]
+	w.hash.Reset()
+	starts := false
+	var buf [8]byte
+	for i, m := range cur {
+		if had && i == prev.n && w.hash.Sum64() == prev.sum {
+			starts = true
+		}
+		w.hash.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(m.Role))))
+		w.hash.WriteString(m.Role)
+		if m.Content == nil {
+			w.hash.Write([]byte{0})
+		} else {
+			w.hash.Write([]byte{1})
+			w.hash.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(*m.Content))))
+			w.hash.WriteString(*m.Content)
 		}
 	}
-	added := cur[len(prev):]
+	if had && len(cur) == prev.n && w.hash.Sum64() == prev.sum {
+		starts = true
+	}
+	if w.convs == nil {
+		w.convs = map[string]conversation{}
+	}
+	w.convs[session] = conversation{len(cur), w.hash.Sum64()}
+	if !starts || prev.n == 0 {
+		return nil, false
+	}
+	added := cur[prev.n:]
 	if len(added) > 0 && added[0].Role == "assistant" {
 		added = added[1:]
 	}
