@@ -220,6 +220,7 @@ type hasher struct {
 	last     map[string]int64 // each session's last hash id, for delta rows
 	parser   idarray.Parser   // input_ids, reusing the previous row's
 	idsAt    int              // where input_ids starts in the line
+	prevRoot bool             // the previous row's ids chain from the root
 	sessions sessionTracker   // for compact rows
 	tokens   []uint32
 	ids      []int64
@@ -281,9 +282,19 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 			parent = p
 		}
 	}
-	if h.ids, err = h.table.HashIDs(h.tokens, parent, h.ids[:0]); err != nil {
+	// The whole blocks of the ids a compact row shares with the row before
+	// have that row's hash ids (both rows chain from the root).
+	kept := 0
+	if parent < 0 && h.prevRoot {
+		kept = min(shared/h.cmd.BlockSize, len(h.ids))
+	}
+	if kept > 0 {
+		parent = h.ids[kept-1]
+	}
+	if h.ids, err = h.table.HashIDs(h.tokens[kept*h.cmd.BlockSize:], parent, h.ids[:kept]); err != nil {
 		return nil, err
 	}
+	h.prevRoot = kept > 0 || parent < 0
 	if h.last == nil {
 		h.last = map[string]int64{}
 	}
