@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,4 +136,46 @@ func decodeLines(t *testing.T, s string) []map[string]any {
 		out = append(out, rec)
 	}
 	return out
+}
+
+// trace-hash gives compact rows the hash ids of whole ones, for any count
+// of shared ids up to the true common prefix, at several block sizes.
+func TestHashCompactRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	var whole, comp strings.Builder
+	var prev []int
+	for row := range 400 {
+		session := fmt.Sprintf("s%d", row/20)
+		ids := slices.Clone(prev[:r.IntN(len(prev)+1)])
+		if row%20 == 0 {
+			ids = nil
+		}
+		for range r.IntN(60) {
+			ids = append(ids, r.IntN(50))
+		}
+		common := 0
+		for common < min(len(ids), len(prev)) && ids[common] == prev[common] {
+			common++
+		}
+		shared := 0
+		if row%20 != 0 {
+			shared = r.IntN(common + 1)
+		}
+		line := func(shared int, ids []int) string {
+			b, _ := json.Marshal(ids)
+			extra := ""
+			if shared > 0 {
+				extra = fmt.Sprintf(`"shared_ids":%d,`, shared)
+			}
+			return fmt.Sprintf(`{"session_id":%q,"tokenizer":"t",%s"input_ids":%s}`+"\n", session, extra, b)
+		}
+		whole.WriteString(line(0, ids))
+		comp.WriteString(line(shared, ids[shared:]))
+		prev = ids
+	}
+	for _, b := range []string{"1", "3", "8", "64"} {
+		if got, want := run(t, Hash, comp.String(), "-q", "--block-size", b), run(t, Hash, whole.String(), "-q", "--block-size", b); got != want {
+			t.Fatalf("block size %s: compact rows hash differently", b)
+		}
+	}
 }
