@@ -292,3 +292,26 @@ func TestChatInputsBadEscape(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Requests larger than a huge page grow the scanner's buffer into mapped
+// memory (newBuffer): elements still come out whole and exact, and a
+// smaller request after them too.
+func TestScannerLargeElements(t *testing.T) {
+	big := func(n int, c byte) string {
+		return `{"request_number": 1, "x": "` + strings.Repeat(string(c), n) + `"}`
+	}
+	want := []string{big(10, 'a'), big(5<<20, 'b'), big(100, 'c'), big(9<<20, 'd'), big(1, 'e')}
+	in := "[" + strings.Join(want, ",\n") + "]"
+	got, err := scanAll([]byte(in), 64<<10, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d elements, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("element %d differs (%d bytes, want %d)", i, len(got[i]), len(want[i]))
+		}
+	}
+}

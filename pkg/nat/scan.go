@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime"
 )
 
 // ArrayScanner reads the elements of a top-level JSON array one at a time,
@@ -27,13 +28,26 @@ type ArrayScanner struct {
 	at    int64 // input offset of the element last returned
 	fixes []fix
 	fixed []byte
+	mem   *mapping // buf's memory when newBuffer mapped it
+}
+
+// mapping holds the function that gives back a mapped buffer.
+type mapping struct{ release func() }
+
+func (m *mapping) set(release func()) {
+	if m.release != nil {
+		m.release()
+	}
+	m.release = release
 }
 
 type fix struct{ at, n int } // a non-standard number token at element offset at, n bytes long
 
 // NewArrayScanner returns an ArrayScanner reading from r.
 func NewArrayScanner(r io.Reader) *ArrayScanner {
-	return &ArrayScanner{r: r, buf: make([]byte, 64<<10)}
+	s := &ArrayScanner{r: r, buf: make([]byte, 64<<10), mem: &mapping{}}
+	runtime.AddCleanup(s, func(m *mapping) { m.set(nil) }, s.mem)
+	return s
 }
 
 // Offset returns the input byte offset where the element last returned by
@@ -80,9 +94,10 @@ func (s *ArrayScanner) fill(keep int) (shift int, ok bool) {
 		shift = keep
 	}
 	if s.end == len(s.buf) {
-		nb := make([]byte, 2*len(s.buf))
+		nb, release := newBuffer(2 * len(s.buf))
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
+		s.mem.set(release)
 	}
 	for {
 		n, err := s.r.Read(s.buf[s.end:])
