@@ -61,13 +61,25 @@ func Main(cmd Command) {
 	MainParallel(cmd)
 }
 
+// useCPUs sets GOMAXPROCS to n when the command owns its process.
+func useCPUs(n int) {
+	if ownProcess {
+		runtime.GOMAXPROCS(n)
+	}
+}
+
 // MainParallel is Main for a command that spreads its work over goroutines
-// (trace-tokenize): it runs on every CPU.
+// (trace-tokenize): the command sets GOMAXPROCS to the CPUs it uses.
 func MainParallel(cmd Command) {
+	ownProcess = os.Getenv("GOMAXPROCS") == ""
 	signal.Ignore(syscall.SIGPIPE)
 	growPipes()
 	os.Exit(cmd(os.Args[1:], Streams{os.Stdin, os.Stdout, os.Stderr}))
 }
+
+// ownProcess is set when a command runs in its own process (not in tests)
+// and GOMAXPROCS is not set: the command may then set GOMAXPROCS.
+var ownProcess bool
 
 // exitError carries an exit status with an error.
 type exitError struct {
