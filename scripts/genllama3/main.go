@@ -6,9 +6,11 @@
 //
 //	go run ./scripts/genllama3 ../shared/tokenizers/llama-3.3.tokenizer.json pkg/tokenize/llama3
 //
-// bpe.bin: "LLAMA3BPE1\n", uvarint n, then n entries of uvarint length +
-// token bytes (id = index); uvarint m, then m merges as uvarint left id,
-// uvarint right id, in merge-rank order.
+// bpe.bin, little-endian, laid out to be used where it lies: the 16-byte
+// header "LLAMA3BPE2\n" padded with zero bytes; n and m (uint32); for each of
+// the n tokens (id = index) the offset where its bytes end (uint32, from
+// the start of the token bytes); the m merges in rank order, as left and
+// right id (int32 each); then the token bytes.
 package main
 
 import (
@@ -33,23 +35,26 @@ func main() {
 	check(err)
 	vocab, merges := spec.Vocab, spec.Merges
 	var w bytes.Buffer
-	var buf [binary.MaxVarintLen64]byte
-	put := func(v uint64) { w.Write(buf[:binary.PutUvarint(buf[:], v)]) }
-	w.WriteString("LLAMA3BPE1\n")
-	put(uint64(len(vocab)))
+	u32 := func(v int) { w.Write(binary.LittleEndian.AppendUint32(nil, uint32(v))) }
+	w.WriteString("LLAMA3BPE2\n\x00\x00\x00\x00\x00")
+	u32(len(vocab))
+	u32(len(merges))
+	end := 0
 	for _, tok := range vocab {
-		put(uint64(len(tok)))
-		w.WriteString(tok)
+		end += len(tok)
+		u32(end)
 	}
-	put(uint64(len(merges)))
 	for _, m := range merges {
-		put(uint64(m[0]))
-		put(uint64(m[1]))
+		u32(int(m[0]))
+		u32(int(m[1]))
+	}
+	for _, tok := range vocab {
+		w.WriteString(tok)
 	}
 	check(os.WriteFile(filepath.Join(os.Args[2], "bpe.bin"), w.Bytes(), 0o644))
 
 	// The tables of the tokenizer llama3 builds from bpe.bin.
-	stored, err := llama3.DecodeSpec(w.Bytes())
+	stored, err := llama3.DecodeSpec(w.String())
 	check(err)
 	tok, err := tokenize.New("llama3", stored)
 	check(err)

@@ -16,12 +16,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"agenttrace/pkg/tokenize"
 )
 
 //go:embed bpe.bin
-var bpeData []byte
+var bpeData string
 
 // tablesData are the lookup tables of the tokenizer built from bpeData
 // (tokenize.Spec.Tables), used in place: building them took longer than
@@ -121,51 +122,50 @@ func Preload() {
 const Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 
 // DecodeSpec reads the vocabulary and merges as scripts/genllama3 stores
-// them (bpe.bin; see there). They are stored as they are, not compressed:
-// inflating them took longer than reading them. The Spec has no Tables
-// and no added tokens.
-func DecodeSpec(raw []byte) (*tokenize.Spec, error) {
-	// The tokens are substrings of one string: no allocation per token.
-	all := string(raw)
-	const magic = "LLAMA3BPE1\n"
-	if !strings.HasPrefix(all, magic) {
+// them (bpe.bin; see there). The tokens are substrings of data and, on a
+// little-endian machine where data is 4-byte aligned, Merges is data
+// itself (read-only when data is embedded): nothing is copied. The Spec
+// has no Tables and no added tokens.
+func DecodeSpec(data string) (*tokenize.Spec, error) {
+	const magic = "LLAMA3BPE2\n\x00\x00\x00\x00\x00"
+	bad := errors.New("llama3: embedded data is truncated or damaged")
+	if !strings.HasPrefix(data, magic) {
 		return nil, errors.New("llama3: embedded data has a bad header")
 	}
-	at := len(magic)
-	bad := errors.New("llama3: embedded data is truncated")
-	uvarint := func() (int, bool) {
-		v, n := binary.Uvarint(raw[at:])
-		at += n
-		return int(v), n > 0 && v <= uint64(len(raw))
+	u32 := func(at int) int { return int(binary.LittleEndian.Uint32([]byte(data[at : at+4]))) }
+	if len(data) < len(magic)+8 {
+		return nil, bad
 	}
-	n, ok := uvarint()
-	if !ok {
+	n, m := u32(len(magic)), u32(len(magic)+4)
+	ends := len(magic) + 8 // n uint32: where each token's bytes end
+	merges := ends + 4*n   // m pairs of int32
+	tokens := merges + 8*m // the token bytes
+	if n > len(data) || m > len(data) || tokens > len(data) {
 		return nil, bad
 	}
 	s := &tokenize.Spec{Vocab: make([]string, n), Patterns: []string{Pattern}, IgnoreMerges: true}
+	prev := tokens
 	for i := range s.Vocab {
-		l, ok := uvarint()
-		if !ok || at+l > len(all) {
+		end := tokens + u32(ends+4*i)
+		if end < prev || end > len(data) {
 			return nil, bad
 		}
-		s.Vocab[i] = all[at : at+l]
-		at += l
+		s.Vocab[i] = data[prev:end]
+		prev = end
 	}
-	m, ok := uvarint()
-	if !ok {
-		return nil, bad
-	}
-	s.Merges = make([][2]int32, m)
-	for i := range s.Merges {
-		a, ok1 := uvarint()
-		b, ok2 := uvarint()
-		if !ok1 || !ok2 {
-			return nil, bad
+	p := unsafe.Pointer(unsafe.StringData(data[merges:]))
+	if littleEndian && uintptr(p)%4 == 0 {
+		s.Merges = unsafe.Slice((*[2]int32)(p), m)
+	} else {
+		s.Merges = make([][2]int32, m)
+		for i := range s.Merges {
+			s.Merges[i] = [2]int32{int32(u32(merges + 8*i)), int32(u32(merges + 8*i + 4))}
 		}
-		s.Merges[i] = [2]int32{int32(a), int32(b)}
 	}
 	return s, nil
 }
+
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // AddedTokens returns the added tokens 128000-128255 of a variant. Ids
 // without a name are <|reserved_special_token_N|>, N counting up.

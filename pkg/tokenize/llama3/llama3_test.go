@@ -218,3 +218,23 @@ func TestEmbeddedTablesCurrent(t *testing.T) {
 		t.Fatalf("the embedded tables are at %#x, not 8-byte aligned: they cannot be used in place", p)
 	}
 }
+
+// DecodeSpec reads the embedded data in place, and refuses damaged data.
+func TestDecodeSpecInPlace(t *testing.T) {
+	spec, err := DecodeSpec(bpeData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(bpeData)))
+	if p := uintptr(unsafe.Pointer(&spec.Merges[0])); p < start || p >= start+uintptr(len(bpeData)) {
+		t.Error("the merges were copied, not read in place (is bpe.bin 4-byte aligned?)")
+	}
+	if len(spec.Vocab) != 128000 || spec.Vocab[0] != "!" || spec.Vocab[len(spec.Vocab)-1] == "" {
+		t.Errorf("vocabulary of %d tokens, first %q", len(spec.Vocab), spec.Vocab[0])
+	}
+	for _, bad := range []string{"", bpeData[:20], bpeData[:len(bpeData)/2], "LLAMA3BPE1\n" + bpeData[11:]} {
+		if _, err := DecodeSpec(bad); err == nil {
+			t.Errorf("damaged data of %d bytes accepted", len(bad))
+		}
+	}
+}
