@@ -327,7 +327,7 @@ func (w *JSONWriter) Append(dst []byte, msgs []Message) []byte {
 // the raw JSON "messages" field of a record without building the messages,
 // remembering where each message's part of the text ends: the prompt of a
 // list that starts with some of the same messages is built by keeping them
-// (CopyFirst) and reading only the rest (Read, Append). The zero value is an
+// (Keep) and reading only the rest (Read, Append). The zero value is an
 // empty prompt.
 type Prompt struct {
 	text  []byte
@@ -356,15 +356,15 @@ func (p *Prompt) pieces() int {
 	return p.marks[len(p.marks)-1].pieces
 }
 
-// CopyFirst makes p the prompt of the first n messages of q (n <=
-// q.Messages()). p and q must be distinct.
-func (p *Prompt) CopyFirst(q *Prompt, n int) {
+// Keep cuts p to its first n messages (n <= p.Messages()), in place, and
+// returns the length of their text.
+func (p *Prompt) Keep(n int) int {
 	end := 0
 	if n > 0 {
-		end = q.marks[n-1].end
+		end = p.marks[n-1].end
 	}
-	p.text = append(p.text[:0], q.text[:end]...)
-	p.marks = append(p.marks[:0], q.marks[:n]...)
+	p.text, p.marks = p.text[:end], p.marks[:n]
+	return end
 }
 
 // Append appends the messages of q to those of p, as if the two lists had

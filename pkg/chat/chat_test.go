@@ -230,8 +230,8 @@ func TestJSONWriterRemembers(t *testing.T) {
 	}
 }
 
-// Building a prompt from the first messages of another and the rest read
-// on their own gives the prompt of the whole list, at every split: what
+// Keeping the first messages of a prompt and appending the rest read on
+// their own gives the prompt of the whole list, at every split: what
 // trace-tokenize does with compact records (shared_messages).
 func TestPromptSplits(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -249,7 +249,7 @@ func TestPromptSplits(t *testing.T) {
 	}
 }
 
-// checkSplits checks CopyFirst and Append against reading msgs whole.
+// checkSplits checks Keep and Append against reading msgs whole.
 func checkSplits(t *testing.T, msgs []Message) {
 	t.Helper()
 	var whole Prompt
@@ -261,9 +261,11 @@ func checkSplits(t *testing.T, msgs []Message) {
 	}
 	for k := 0; k <= len(msgs); k++ {
 		var first, rest Prompt
-		first.CopyFirst(&whole, k)
-		if string(first.Text()) != PromptText(msgs[:k]) {
-			t.Fatalf("%+v: first %d: %q, want %q", msgs, k, first.Text(), PromptText(msgs[:k]))
+		if _, err := first.Read(AppendJSON(nil, msgs), 0); err != nil {
+			t.Fatal(err)
+		}
+		if end := first.Keep(k); string(first.Text()) != PromptText(msgs[:k]) || end != len(first.Text()) {
+			t.Fatalf("%+v: first %d: %q (%d), want %q", msgs, k, first.Text(), end, PromptText(msgs[:k]))
 		}
 		if _, err := rest.Read(AppendJSON(nil, msgs[k:]), 0); err != nil {
 			t.Fatal(err)

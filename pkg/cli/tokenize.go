@@ -366,6 +366,7 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	session, _ := w.rec.Get("session_id")
 	sm := w.session(string(session))
 	var text string
+	common := -1 // how much text the previous prompt shares, when known
 	if w.delta {
 		if msgs, err = chat.Decode(raw); err != nil {
 			return nil, 0, err
@@ -380,23 +381,27 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	} else {
 		switch {
 		case shared == 0:
-			w.spare, w.part = w.part, w.spare
+			// The memo takes the new prompt; the old one becomes the spare
+			// once EncodeAfter has compared the new text with it.
+			w.part, sm.prompt, w.spare = w.spare, w.part, sm.prompt
 		case shared > sm.prompt.Messages():
 			return nil, 0, compactError("shared_messages", shared, sm.prompt.Messages(), true)
-		default: // the first messages of the previous prompt, then these
-			w.spare.CopyFirst(&sm.prompt, shared)
-			w.spare.Append(&w.part)
+		default:
+			// The first messages are the previous prompt's: keep them where
+			// they are and append the others; the texts need no comparing.
+			common = sm.prompt.Keep(shared)
+			sm.prompt.Append(&w.part)
 		}
-		// The memo takes the new prompt; the old one becomes the spare once
-		// EncodeAfter has compared the new text with it.
-		t := w.spare.Text()
+		t := sm.prompt.Text()
 		text = unsafe.String(unsafe.SliceData(t), len(t))
-		sm.prompt, w.spare = w.spare, sm.prompt
 	}
 	var ids []int
-	if w.full {
+	switch {
+	case w.full:
 		ids = w.enc.Encode(text)
-	} else {
+	case common >= 0:
+		ids, sm.memo = w.enc.EncodeAfterPrefix(sm.memo, text, common)
+	default:
 		ids, sm.memo = w.enc.EncodeAfter(sm.memo, text)
 	}
 	if w.delta {

@@ -31,9 +31,29 @@ func (m *Memo) Reused() int { return m.reused }
 // the cost of a session proportional to its new text, not to the sum of its
 // prompts.
 func (e *Encoder) EncodeAfter(prev *Memo, text string) ([]int, *Memo) {
+	l := 0
+	if prev != nil {
+		l = commonPrefix(prev.text, text)
+	}
+	return e.encodeAfter(prev, text, l)
+}
+
+// EncodeAfterPrefix is EncodeAfter for a caller that knows that text
+// starts with the first common bytes of prev's text (a lower bound of what
+// they share will do): prev's text is not read, so the caller may have
+// written text over it (a memo's text is the caller's buffer).
+func (e *Encoder) EncodeAfterPrefix(prev *Memo, text string, common int) ([]int, *Memo) {
+	if prev == nil {
+		common = 0
+	}
+	return e.encodeAfter(prev, text, min(common, len(text)))
+}
+
+// encodeAfter is EncodeAfter once the length l of the prefix text shares
+// with prev's text is known.
+func (e *Encoder) encodeAfter(prev *Memo, text string, l int) ([]int, *Memo) {
 	keepBytes, keepIDs, keepCuts := 0, 0, 0
 	if prev != nil {
-		l := commonPrefix(prev.text, text)
 		// A cut is safe when the text agrees a little past it: the piece
 		// before it read one character beyond it, and an added token
 		// starting before it fits in the prefix.

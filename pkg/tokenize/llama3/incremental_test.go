@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"agenttrace/pkg/tokenize"
 )
@@ -60,6 +61,38 @@ func TestEncodeAfterEqualsEncode(t *testing.T) {
 		}
 		if reused == 0 {
 			t.Error("no call reused a previous encoding")
+		}
+	}
+}
+
+// EncodeAfterPrefix, given any lower bound of the prefix two texts share,
+// equals a full Encode, also when the new text was written over the
+// previous one's memory (as trace-tokenize does with compact records).
+func TestEncodeAfterPrefixEqualsEncode(t *testing.T) {
+	tok, err := New("t", Llama31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, inc := tok.NewEncoder(), tok.NewEncoder()
+	rng := rand.New(rand.NewPCG(3, 9))
+	for s := 0; s < 30; s++ {
+		var memo *tokenize.Memo
+		var buf []byte // the texts live here, each written over the last
+		prev := ""
+		for i, text := range growingSession(rng, 25) {
+			common := 0
+			for common < min(len(prev), len(text)) && prev[common] == text[common] {
+				common++
+			}
+			bound := common - rng.IntN(common/4+1) // a lower bound
+			buf = append(buf[:bound], text[bound:]...)
+			cur := unsafe.String(unsafe.SliceData(buf), len(buf))
+			want := full.Encode(text)
+			got, next := inc.EncodeAfterPrefix(memo, cur, bound)
+			if !slices.Equal(got, want) {
+				t.Fatalf("session %d call %d (bound %d of %d): ids differ from a full encode", s, i, bound, common)
+			}
+			memo, prev = next, text
 		}
 	}
 }
