@@ -42,7 +42,8 @@ from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1.
 Records of one session are encoded incrementally: the tokens of the part a
 prompt shares with the session's previous prompt are reused. Output order is
 input order. Memory holds the last prompt of the 8 sessions each worker saw
-last (trace-extract writes sessions one after another).
+last (trace-extract writes sessions one after another), and with --rows
+delta 16 bytes for every session.
 
 --rows delta writes delta rows: when a call's messages start with its
 session's previous call's messages, its input_ids are those of the messages

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/fuzzseed"
@@ -314,4 +315,71 @@ func TestScannerLargeElements(t *testing.T) {
 			t.Fatalf("element %d differs (%d bytes, want %d)", i, len(got[i]), len(want[i]))
 		}
 	}
+}
+
+// FuzzChatInputs: two calls of a request, with the chat_inputs the input
+// holds on either side of a zero byte: the messages of each are those
+// chat.FromNAT gives on encoding/json's decoding, whether the second reuses
+// elements of the first or not.
+func FuzzChatInputs(f *testing.F) {
+	fuzzseed.Add(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a, b, ok := bytes.Cut(in, []byte{0})
+		if !ok || !utf8.Valid(in) || !json.Valid(a) || !json.Valid(b) {
+			return
+		}
+		var want [][]chat.Message
+		nonText := 0
+		for _, inputs := range [][]byte{a, b} {
+			dec := json.NewDecoder(bytes.NewReader(inputs))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return
+			}
+			var st chat.Stats
+			want = append(want, chat.FromNAT(v, &st))
+			nonText += st.NonText
+		}
+		elem := fmt.Sprintf(`{"intermediate_steps": [
+			{"payload": {"event_type": "LLM_START", "event_timestamp": 1, "UUID": "a", "metadata": {"chat_inputs": %s}}},
+			{"payload": {"event_type": "LLM_END", "event_timestamp": 2, "UUID": "a"}},
+			{"payload": {"event_type": "LLM_START", "event_timestamp": 3, "UUID": "b", "metadata": {"chat_inputs": %s}}},
+			{"payload": {"event_type": "LLM_END", "event_timestamp": 4, "UUID": "b"}}]}`, a, b)
+		req, err := Decode([]byte(elem))
+		if err != nil {
+			if depth(in) < 100 {
+				t.Fatalf("valid chat_inputs refused: %v", err)
+			}
+			return // sonic refuses nesting deeper than encoding/json does
+		}
+		for i, c := range req.Calls {
+			if !reflect.DeepEqual(c.Messages, want[i]) {
+				t.Fatalf("call %d: got %s, want %s", i, chat.AppendJSON(nil, c.Messages), chat.AppendJSON(nil, want[i]))
+			}
+		}
+		if req.NonText != nonText {
+			t.Fatalf("NonText %d, want %d", req.NonText, nonText)
+		}
+	})
+}
+
+// depth returns the deepest nesting of arrays and objects in JSON text.
+func depth(b []byte) int {
+	d, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			d++
+			deepest = max(deepest, d)
+		case c == ']' || c == '}':
+			d--
+		}
+	}
+	return deepest
 }
