@@ -2,6 +2,9 @@
 // `trace-classify --help`.
 package main
 
-import "agenttrace/pkg/cli"
+import (
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/classifycmd"
+)
 
-func main() { cli.Main(cli.Classify) }
+func main() { cli.Main(classifycmd.Run) }

@@ -2,6 +2,9 @@
 // writes one JSON record per LLM call. See `trace-extract --help`.
 package main
 
-import "agenttrace/pkg/cli"
+import (
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/extractcmd"
+)
 
-func main() { cli.Main(cli.Extract) }
+func main() { cli.Main(extractcmd.Run) }

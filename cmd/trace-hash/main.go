@@ -2,6 +2,9 @@
 // writes the final Mooncake row. See `trace-hash --help`.
 package main
 
-import "agenttrace/pkg/cli"
+import (
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/hashcmd"
+)
 
-func main() { cli.Main(cli.Hash) }
+func main() { cli.Main(hashcmd.Run) }

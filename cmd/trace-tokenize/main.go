@@ -2,6 +2,9 @@
 // as the Hugging Face tokenizer gives them. See `trace-tokenize --help`.
 package main
 
-import "agenttrace/pkg/cli"
+import (
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/tokenizecmd"
+)
 
-func main() { cli.MainParallel(cli.Tokenize) }
+func main() { cli.MainParallel(tokenizecmd.Run) }

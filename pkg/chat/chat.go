@@ -30,8 +30,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bytedance/sonic"
-
 	"agenttrace/pkg/record"
 )
 
@@ -440,92 +438,172 @@ func promptError(err error) error {
 	return fmt.Errorf("field \"messages\": want a list of {\"role\",\"content\"} objects: %v", err)
 }
 
-// appendMessage appends the content of the message object at raw[i] to
-// *dst, after a "\n" unless it is the first piece (*pieces counts them), and
-// returns the offset past the object.
-func appendMessage(dst *[]byte, raw []byte, i int, pieces *int) (int, error) {
+// member is where the value of a message's member lies in the raw JSON:
+// raw[at:end]; at < 0 when the message has none.
+type member struct{ at, end int }
+
+func (m member) null(raw []byte) bool { return m.at >= 0 && isNull(raw, m.at) }
+
+// scanMessage reads the message object at raw[i] (or null), checking its
+// syntax, and returns where the values of its last "content" member and
+// last non-null "role" member lie (names matched without regard to case;
+// both as encoding/json decodes a Message): content must be a string or
+// null, role a string or null. end is the offset past the object.
+func scanMessage(raw []byte, i int) (role, content member, end int, err error) {
+	role, content = member{-1, -1}, member{-1, -1}
 	if i >= len(raw) {
-		return 0, errors.New("unterminated list")
+		return role, content, 0, errors.New("unterminated list")
 	}
 	if isNull(raw, i) {
-		return i + 4, nil
+		return role, content, i + 4, nil
 	}
 	if raw[i] != '{' {
-		return 0, errors.New("not an object")
+		return role, content, 0, errors.New("not an object")
 	}
-	start := len(*dst) // where this message's piece goes
-	had := false       // whether it has one so far
 	i = record.SkipSpace(raw, i+1)
 	for k := 0; i < len(raw) && raw[i] != '}'; k++ {
 		if k > 0 {
 			if raw[i] != ',' {
-				return 0, errors.New("want ',' between members")
+				return role, content, 0, errors.New("want ',' between members")
 			}
 			if i = record.SkipSpace(raw, i+1); i >= len(raw) {
 				break
 			}
 		}
 		if raw[i] != '"' {
-			return 0, errors.New("want a member name")
+			return role, content, 0, errors.New("want a member name")
 		}
 		kend, err := record.SkipValue(raw, i)
 		if err != nil {
-			return 0, err
+			return role, content, 0, err
 		}
 		key := raw[i:kend]
 		i = record.SkipSpace(raw, kend)
 		if i >= len(raw) || raw[i] != ':' {
-			return 0, errors.New("want ':' after a member name")
+			return role, content, 0, errors.New("want ':' after a member name")
 		}
 		i = record.SkipSpace(raw, i+1)
-		content, role := bytes.EqualFold(key, []byte(`"content"`)), bytes.EqualFold(key, []byte(`"role"`))
+		isContent, isRole := bytes.EqualFold(key, []byte(`"content"`)), bytes.EqualFold(key, []byte(`"role"`))
 		if bytes.IndexByte(key, '\\') >= 0 { // an escaped name: compare its value
 			name, err := record.DecodeString(key)
 			if err != nil {
-				return 0, err
+				return role, content, 0, err
 			}
-			content, role = strings.EqualFold(name, "content"), strings.EqualFold(name, "role")
+			isContent, isRole = strings.EqualFold(name, "content"), strings.EqualFold(name, "role")
+		}
+		vend, err := record.SkipValue(raw, i)
+		if err != nil {
+			return role, content, 0, err
 		}
 		switch {
-		case content && isNull(raw, i):
-			*dst, had = (*dst)[:start], false // a later content replaces an earlier one
-			i += 4
-		case content:
-			*dst = (*dst)[:start]
-			if *pieces > 0 {
-				*dst = append(*dst, '\n')
+		case (isContent || isRole) && !isNull(raw, i) && raw[i] != '"':
+			if isContent {
+				return role, content, 0, errors.New("content is not a string")
 			}
-			if *dst, i, err = record.AppendUnquote(*dst, raw, i); err != nil {
-				return 0, fmt.Errorf("content: %w", err)
-			}
-			had = true
-		case role && !isNull(raw, i) && (i >= len(raw) || raw[i] != '"'):
-			return 0, errors.New("role is not a string")
-		default:
-			if i, err = record.SkipValue(raw, i); err != nil {
-				return 0, err
-			}
+			return role, content, 0, errors.New("role is not a string")
+		case isContent:
+			content = member{i, vend}
+		case isRole && !isNull(raw, i): // null leaves a string as it is (encoding/json)
+			role = member{i, vend}
 		}
-		i = record.SkipSpace(raw, i)
+		i = record.SkipSpace(raw, vend)
 	}
 	if i >= len(raw) {
-		return 0, errors.New("unterminated object")
+		return role, content, 0, errors.New("unterminated object")
 	}
-	if had {
-		*pieces++
+	return role, content, i + 1, nil
+}
+
+// appendMessage appends the content of the message object at raw[i] to
+// *dst, after a "\n" unless it is the first piece (*pieces counts them), and
+// returns the offset past the object.
+func appendMessage(dst *[]byte, raw []byte, i int, pieces *int) (int, error) {
+	_, content, end, err := scanMessage(raw, i)
+	if err != nil || content.at < 0 || content.null(raw) {
+		return end, err
 	}
-	return i + 1, nil
+	if *pieces > 0 {
+		*dst = append(*dst, '\n')
+	}
+	if *dst, _, err = record.AppendUnquote(*dst, raw, content.at); err != nil {
+		return 0, fmt.Errorf("content: %w", err)
+	}
+	*pieces++
+	return end, nil
 }
 
 // isNull reports whether the value at raw[i] is null.
 func isNull(raw []byte, i int) bool { return bytes.HasPrefix(raw[i:], []byte("null")) }
 
 // Decode parses the raw JSON "messages" field of a record, as AppendJSON
-// writes it.
+// writes it; it accepts what Prompt.Read accepts (null, or a list of
+// message objects or nulls).
 func Decode(raw []byte) ([]Message, error) {
-	var msgs []Message
-	if err := sonic.Unmarshal(raw, &msgs); err != nil {
-		return nil, fmt.Errorf("field \"messages\": want a list of {\"role\",\"content\"} objects: %v", err)
+	msgs, err := decodeList(raw)
+	if err != nil {
+		return nil, promptError(err)
 	}
 	return msgs, nil
+}
+
+func decodeList(raw []byte) ([]Message, error) {
+	i := record.SkipSpace(raw, 0)
+	if isNull(raw, i) {
+		if record.SkipSpace(raw, i+4) != len(raw) {
+			return nil, errors.New("extra data after null")
+		}
+		return nil, nil
+	}
+	if i >= len(raw) || raw[i] != '[' {
+		return nil, errors.New("not a list")
+	}
+	msgs := []Message{}
+	var buf []byte // escaped strings are decoded here first
+	i = record.SkipSpace(raw, i+1)
+	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
+		if k > 0 {
+			if raw[i] != ',' {
+				return nil, errors.New("want ',' between messages")
+			}
+			i = record.SkipSpace(raw, i+1)
+		}
+		role, content, end, err := scanMessage(raw, i)
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", k, err)
+		}
+		var m Message
+		if role.at >= 0 && !role.null(raw) {
+			if m.Role, buf, err = decodeString(buf, raw[role.at:role.end]); err != nil {
+				return nil, fmt.Errorf("message %d: role: %w", k, err)
+			}
+		}
+		if content.at >= 0 && !content.null(raw) {
+			var c string
+			c, buf, err = decodeString(buf, raw[content.at:content.end])
+			if err != nil {
+				return nil, fmt.Errorf("message %d: content: %w", k, err)
+			}
+			m.Content = &c
+		}
+		msgs = append(msgs, m)
+		i = record.SkipSpace(raw, end)
+	}
+	if i >= len(raw) {
+		return nil, errors.New("unterminated list")
+	}
+	if record.SkipSpace(raw, i+1) != len(raw) {
+		return nil, errors.New("extra data after the list")
+	}
+	return msgs, nil
+}
+
+// decodeString decodes a JSON string that scanMessage checked: one without
+// escapes is copied as it is, others are unescaped in buf first (returned
+// for reuse).
+func decodeString(buf, raw []byte) (string, []byte, error) {
+	if body := raw[1 : len(raw)-1]; bytes.IndexByte(body, '\\') < 0 {
+		return string(body), buf, nil
+	}
+	buf, _, err := record.AppendUnquote(buf[:0], raw, 0)
+	return string(buf), buf, err
 }

@@ -2,8 +2,10 @@ package chat
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -170,7 +172,8 @@ func TestReadPromptEqualsDecode(t *testing.T) {
 }
 
 // FuzzReadPrompt: on any input that record.Parse accepts as a value,
-// Prompt.Read agrees with Decode and PromptText.
+// Decode gives what encoding/json gives (the same error or not, the same
+// messages) and Prompt.Read gives its PromptText.
 func FuzzReadPrompt(f *testing.F) {
 	fuzzseed.Add(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -178,7 +181,15 @@ func FuzzReadPrompt(f *testing.F) {
 		if err != nil || end != len(raw) || !utf8.Valid(raw) {
 			return // trace-tokenize hands it only whole, valid values
 		}
+		var want []Message
+		jerr := json.Unmarshal(raw, &want)
 		msgs, derr := Decode(raw)
+		if (jerr == nil) != (derr == nil) {
+			t.Fatalf("%s: Decode error %v, encoding/json error %v", raw, derr, jerr)
+		}
+		if jerr == nil && !reflect.DeepEqual(msgs, want) && !(len(msgs) == 0 && len(want) == 0) {
+			t.Fatalf("%s: Decode gives %+v, encoding/json %+v", raw, msgs, want)
+		}
 		got, err := appendPrompt(nil, raw)
 		if (derr == nil) != (err == nil) {
 			t.Fatalf("%s: Prompt.Read error %v, Decode error %v", raw, err, derr)

@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"bytes"
@@ -11,6 +11,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/classifycmd"
+	"agenttrace/pkg/cli/extractcmd"
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 	"agenttrace/pkg/prefix"
 )
 
@@ -28,11 +33,11 @@ type badCase struct {
 	Out    string   `yaml:"out"`
 }
 
-var commands = map[string]Command{
-	"trace-extract":  Extract,
-	"trace-classify": Classify,
-	"trace-tokenize": Tokenize,
-	"trace-hash":     Hash,
+var commands = map[string]cli.Command{
+	"trace-extract":  extractcmd.Run,
+	"trace-classify": classifycmd.Run,
+	"trace-tokenize": tokenizecmd.Run,
+	"trace-hash":     hashcmd.Run,
 }
 
 // TestBadInputs runs the battery of bad inputs in testdata/bad: each gets
@@ -81,7 +86,7 @@ func TestBadInputs(t *testing.T) {
 				args[i] = a
 			}
 			var stdout, stderr bytes.Buffer
-			s := Streams{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}
+			s := cli.Streams{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}
 			if c.Stdout != "" {
 				f, err := os.OpenFile(c.Stdout, os.O_WRONLY, 0)
 				if err != nil {
@@ -105,7 +110,7 @@ func TestBadInputs(t *testing.T) {
 				t.Errorf("stack trace on stderr:\n%s", msg)
 			}
 			// A bad-data message names the input (or the table) it is about.
-			if code == ExitData && !strings.Contains(msg, filepath.Base(in)) && (c.Table == "" || !strings.Contains(msg, table)) {
+			if code == cli.ExitData && !strings.Contains(msg, filepath.Base(in)) && (c.Table == "" || !strings.Contains(msg, table)) {
 				t.Errorf("the message names neither the input %s nor the table:\n%s", filepath.Base(in), msg)
 			}
 			if before != nil && code != 0 {

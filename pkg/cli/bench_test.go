@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"bytes"
@@ -8,6 +8,11 @@ import (
 	"sync"
 	"testing"
 
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/classifycmd"
+	"agenttrace/pkg/cli/extractcmd"
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 	"agenttrace/pkg/synth"
 )
 
@@ -60,7 +65,7 @@ func BenchmarkExtractNAT(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var stderr bytes.Buffer
-		if code := Extract([]string{"-q", path}, Streams{nil, io.Discard, &stderr}); code != 0 {
+		if code := extractcmd.Run([]string{"-q", path}, cli.Streams{nil, io.Discard, &stderr}); code != 0 {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
 	}
@@ -76,7 +81,7 @@ func benchRecords(b *testing.B) []byte {
 	path := benchNAT(b)
 	recsOnce.Do(func() {
 		var out, stderr bytes.Buffer
-		if code := Extract([]string{"-q", path}, Streams{nil, &out, &stderr}); code != 0 {
+		if code := extractcmd.Run([]string{"-q", path}, cli.Streams{nil, &out, &stderr}); code != 0 {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
 		recs = out.Bytes()
@@ -90,7 +95,7 @@ func BenchmarkClassify(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
 		var stderr bytes.Buffer
-		if code := Classify([]string{"-q"}, Streams{bytes.NewReader(in), io.Discard, &stderr}); code != 0 {
+		if code := classifycmd.Run([]string{"-q"}, cli.Streams{bytes.NewReader(in), io.Discard, &stderr}); code != 0 {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
 	}
@@ -102,7 +107,7 @@ func BenchmarkTokenize(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
 		var stderr bytes.Buffer
-		if code := Tokenize([]string{"-q", "-j", "1"}, Streams{bytes.NewReader(in), io.Discard, &stderr}); code != 0 {
+		if code := tokenizecmd.Run([]string{"-q", "-j", "1"}, cli.Streams{bytes.NewReader(in), io.Discard, &stderr}); code != 0 {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
 	}
@@ -119,7 +124,7 @@ func BenchmarkHash(b *testing.B) {
 	in := benchRecords(b)
 	tokOnce.Do(func() {
 		var out, stderr bytes.Buffer
-		if code := Tokenize([]string{"-q"}, Streams{bytes.NewReader(in), &out, &stderr}); code != 0 {
+		if code := tokenizecmd.Run([]string{"-q"}, cli.Streams{bytes.NewReader(in), &out, &stderr}); code != 0 {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
 		toks = out.Bytes()
@@ -127,7 +132,7 @@ func BenchmarkHash(b *testing.B) {
 	b.SetBytes(int64(len(toks)))
 	for b.Loop() {
 		var stderr bytes.Buffer
-		if code := Hash([]string{"-q", "--block-size", "128"}, Streams{bytes.NewReader(toks), io.Discard, &stderr}); code != 0 {
+		if code := hashcmd.Run([]string{"-q", "--block-size", "128"}, cli.Streams{bytes.NewReader(toks), io.Discard, &stderr}); code != 0 {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
 	}

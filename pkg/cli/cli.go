@@ -1,7 +1,11 @@
-// Package cli implements the trace-* commands. Each command is a function
-// that takes its arguments and standard streams and returns an exit status,
-// so the binaries in cmd/ are one line and the tests can run the commands
-// in-process.
+// Package cli is what the trace-* commands share: running as a process
+// (Main), flags and help (Parse, Run), exit statuses and the errors that
+// carry them, reading inputs line by line, and the compact record form. The
+// commands themselves are in the packages below it (extractcmd, classifycmd,
+// tokenizecmd, hashcmd), one per binary, so that each binary links only
+// what its command needs. A command is a function that takes its arguments
+// and standard streams and returns an exit status, so the binaries in cmd/
+// are one line and the tests can run the commands in-process.
 //
 // Exit status, the same for every command:
 //
@@ -61,8 +65,9 @@ func Main(cmd Command) {
 	MainParallel(cmd)
 }
 
-// useCPUs sets GOMAXPROCS to n when the command owns its process.
-func useCPUs(n int) {
+// UseCPUs sets GOMAXPROCS to n when the command owns its process (it runs
+// under Main or MainParallel and GOMAXPROCS is not set).
+func UseCPUs(n int) {
 	if ownProcess {
 		runtime.GOMAXPROCS(n)
 	}
@@ -90,18 +95,18 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// dataError marks err as bad input (exit 1).
-func dataError(err error) error { return &exitError{ExitData, err} }
+// DataError marks err as bad input (exit 1).
+func DataError(err error) error { return &exitError{ExitData, err} }
 
-// ioError marks err as an I/O or environment failure (exit 3).
-func ioError(err error) error { return &exitError{ExitIO, err} }
+// IOError marks err as an I/O or environment failure (exit 3).
+func IOError(err error) error { return &exitError{ExitIO, err} }
 
-// usageError marks err as a usage error (exit 2).
-func usageError(err error) error { return &exitError{ExitUsage, err} }
+// UsageError marks err as a usage error (exit 2).
+func UsageError(err error) error { return &exitError{ExitUsage, err} }
 
-// finish prints err, if any, prefixed with the command name, and returns the
+// Finish prints err, if any, prefixed with the command name, and returns the
 // exit status it stands for. Errors not marked otherwise are data errors.
-func finish(name string, err error, stderr io.Writer) int {
+func Finish(name string, err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, jsonl.ErrClosedPipe) {
 		return ExitOK
 	}
@@ -117,13 +122,13 @@ func finish(name string, err error, stderr io.Writer) int {
 	return code
 }
 
-// kongExit is panicked by kong's exit hook and recovered by parse.
+// kongExit is panicked by kong's exit hook and recovered by Parse.
 type kongExit int
 
-// parse parses args into cmd (a kong grammar struct). It returns done=true
+// Parse parses args into cmd (a kong grammar struct). It returns done=true
 // when the command should end at once with the returned status: after
 // --help, or on a usage error (already reported).
-func parse(name, description string, cmd any, args []string, s Streams) (status int, done bool) {
+func Parse(name, description string, cmd any, args []string, s Streams) (status int, done bool) {
 	var parser *kong.Kong
 	var err error
 	defer func() {
@@ -149,53 +154,60 @@ func parse(name, description string, cmd any, args []string, s Streams) (status 
 		if errors.Is(err, syscall.EPIPE) { // `--help | head`: the reader has what it wanted
 			return ExitOK, true
 		}
-		return finish(name, usageError(err), s.Stderr), true
+		return Finish(name, UsageError(err), s.Stderr), true
 	}
 	return 0, false
 }
 
-// command parses args into cmd, a kong grammar, and runs it.
-func command(name, help string, cmd interface{ run(Streams) error }, args []string, s Streams) int {
-	if code, done := parse(name, help, cmd, args, s); done {
+// Execer is a command's grammar (a kong struct) that runs the command once
+// its flags are parsed.
+type Execer interface {
+	Exec(s Streams) error
+}
+
+// Run parses args into cmd and runs it; it returns the exit status, after
+// printing the error (if any) prefixed with name.
+func Run(name, help string, cmd Execer, args []string, s Streams) int {
+	if code, done := Parse(name, help, cmd, args, s); done {
 		return code
 	}
-	return finish(name, cmd.run(s), s.Stderr)
+	return Finish(name, cmd.Exec(s), s.Stderr)
 }
 
-// input is one opened input of a command.
-type input struct {
-	r    io.Reader
-	name string
-	size int64 // -1 when unknown
+// Input is one opened input of a command.
+type Input struct {
+	R    io.Reader
+	Name string
+	Size int64 // -1 when unknown
 }
 
-// eachInput calls fn for each named file in turn, or for stdin when files
+// EachInput calls fn for each named file in turn, or for stdin when files
 // is empty; "-" also names stdin. A file that cannot be opened is an I/O
 // error (exit 3).
-func eachInput(files []string, stdin io.Reader, fn func(in input) error) error {
+func EachInput(files []string, stdin io.Reader, fn func(in Input) error) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
 	for _, f := range files {
 		if f == "-" {
-			if err := fn(input{stdin, "<stdin>", -1}); err != nil {
+			if err := fn(Input{stdin, "<stdin>", -1}); err != nil {
 				return err
 			}
 			continue
 		}
 		fh, err := os.Open(f)
 		if err != nil {
-			return ioError(fmt.Errorf("cannot read input: %w", err))
+			return IOError(fmt.Errorf("cannot read input: %w", err))
 		}
 		size := int64(-1)
 		if st, err := fh.Stat(); err == nil {
 			if st.IsDir() {
 				fh.Close()
-				return ioError(fmt.Errorf("%s: is a directory, want a file", f))
+				return IOError(fmt.Errorf("%s: is a directory, want a file", f))
 			}
 			size = st.Size()
 		}
-		err = fn(input{fh, f, size})
+		err = fn(Input{fh, f, size})
 		fh.Close()
 		if err != nil {
 			return err
@@ -204,18 +216,18 @@ func eachInput(files []string, stdin io.Reader, fn func(in input) error) error {
 	return nil
 }
 
-// eachLine calls fn for each non-blank line of the inputs (see eachInput),
+// EachLine calls fn for each non-blank line of the inputs (see EachInput),
 // with the reader, whose Errorf names the input and line.
-func eachLine(files []string, stdin io.Reader, fn func(line []byte, r *jsonl.Reader) error) error {
-	return eachInput(files, stdin, func(in input) error {
-		r := jsonl.NewReader(in.r, in.name)
+func EachLine(files []string, stdin io.Reader, fn func(line []byte, r *jsonl.Reader) error) error {
+	return EachInput(files, stdin, func(in Input) error {
+		r := jsonl.NewReader(in.R, in.Name)
 		for {
 			line, err := r.Next()
 			if err == io.EOF {
 				return nil
 			}
 			if err != nil {
-				return ioError(err)
+				return IOError(err)
 			}
 			if err := fn(line, r); err != nil {
 				return err
@@ -224,10 +236,12 @@ func eachLine(files []string, stdin io.Reader, fn func(line []byte, r *jsonl.Rea
 	})
 }
 
-// writeErr classifies an error from writing the output.
-func writeErr(err error) error {
+// WriteError classifies an error from writing the output: a closed pipe
+// stays itself (Finish turns it into success), anything else is an I/O
+// error.
+func WriteError(err error) error {
 	if errors.Is(err, jsonl.ErrClosedPipe) {
 		return err
 	}
-	return ioError(fmt.Errorf("writing output: %w", err))
+	return IOError(fmt.Errorf("writing output: %w", err))
 }

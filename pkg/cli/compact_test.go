@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"bytes"
@@ -9,6 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"agenttrace/pkg/cli/classifycmd"
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 )
 
 // compactMessages writes records as compact ones, independently of
@@ -87,10 +91,10 @@ func TestCompactEqualsWhole(t *testing.T) {
 	}
 	const tok = "meta-llama/Llama-3.3-70B-Instruct"
 	for _, jobs := range []string{"1", "2"} {
-		whole := run(t, Tokenize, in, "-q", "-j", jobs, "--tokenizer", tok)
+		whole := run(t, tokenizecmd.Run, in, "-q", "-j", jobs, "--tokenizer", tok)
 		want, _ := expandIDs(t, whole)
 		for _, args := range [][]string{{}, {"--compact"}} {
-			got := run(t, Tokenize, comp, append([]string{"-q", "-j", jobs, "--tokenizer", tok}, args...)...)
+			got := run(t, tokenizecmd.Run, comp, append([]string{"-q", "-j", jobs, "--tokenizer", tok}, args...)...)
 			rows, compacted := expandIDs(t, got)
 			if len(args) > 0 && compacted == 0 {
 				t.Fatalf("-j %s %v: no row has shared_ids", jobs, args)
@@ -104,7 +108,7 @@ func TestCompactEqualsWhole(t *testing.T) {
 				}
 			}
 			// trace-hash on compact ids writes what it writes on whole ones.
-			if h, w := run(t, Hash, got, "-q", "--block-size", "16"), run(t, Hash, whole, "-q", "--block-size", "16"); h != w {
+			if h, w := run(t, hashcmd.Run, got, "-q", "--block-size", "16"), run(t, hashcmd.Run, whole, "-q", "--block-size", "16"); h != w {
 				t.Fatalf("-j %s %v: trace-hash output differs", jobs, args)
 			}
 		}
@@ -112,14 +116,14 @@ func TestCompactEqualsWhole(t *testing.T) {
 	// The other readers of messages: --rows delta, --keep-messages, and
 	// trace-classify (which writes compact records as it reads them).
 	for _, args := range [][]string{{"--rows", "delta"}, {"--keep-messages", "--compact"}} {
-		a := run(t, Hash, run(t, Tokenize, comp, append([]string{"-q", "--tokenizer", tok}, args...)...), "-q", "--block-size", "8")
-		b := run(t, Hash, run(t, Tokenize, in, append([]string{"-q", "--tokenizer", tok}, args...)...), "-q", "--block-size", "8")
+		a := run(t, hashcmd.Run, run(t, tokenizecmd.Run, comp, append([]string{"-q", "--tokenizer", tok}, args...)...), "-q", "--block-size", "8")
+		b := run(t, hashcmd.Run, run(t, tokenizecmd.Run, in, append([]string{"-q", "--tokenizer", tok}, args...)...), "-q", "--block-size", "8")
 		if a != b {
 			t.Fatalf("%v: compact and whole input give different rows", args)
 		}
 	}
-	got := decodeLines(t, run(t, Classify, comp, "-q"))
-	again, _ := compactMessages(t, run(t, Classify, in, "-q"))
+	got := decodeLines(t, run(t, classifycmd.Run, comp, "-q"))
+	again, _ := compactMessages(t, run(t, classifycmd.Run, in, "-q"))
 	if want := decodeLines(t, again); !reflect.DeepEqual(got, want) {
 		t.Fatal("trace-classify: compact input gives other records than whole input")
 	}
@@ -174,7 +178,7 @@ func TestHashCompactRows(t *testing.T) {
 		prev = ids
 	}
 	for _, b := range []string{"1", "3", "8", "64"} {
-		if got, want := run(t, Hash, comp.String(), "-q", "--block-size", b), run(t, Hash, whole.String(), "-q", "--block-size", b); got != want {
+		if got, want := run(t, hashcmd.Run, comp.String(), "-q", "--block-size", b), run(t, hashcmd.Run, whole.String(), "-q", "--block-size", b); got != want {
 			t.Fatalf("block size %s: compact rows hash differently", b)
 		}
 	}

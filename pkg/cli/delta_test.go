@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"bytes"
@@ -9,13 +9,16 @@ import (
 	"testing"
 
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 )
 
 // run runs a command in-process on stdin and returns its stdout.
-func run(t *testing.T, cmd Command, stdin string, args ...string) string {
+func run(t *testing.T, cmd cli.Command, stdin string, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if code := cmd(args, Streams{strings.NewReader(stdin), &out, &errb}); code != 0 {
+	if code := cmd(args, cli.Streams{strings.NewReader(stdin), &out, &errb}); code != 0 {
 		t.Fatalf("%v: exit %d: %s", args, code, errb.String())
 	}
 	return out.String()
@@ -86,8 +89,8 @@ func TestDeltaRowsReaccumulate(t *testing.T) {
 	}
 	in := strings.Join(all, "\n") + "\n"
 	const bs = 4
-	delta := rows(t, run(t, Tokenize, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes", "--rows", "delta"))
-	cumul := rows(t, run(t, Tokenize, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes"))
+	delta := rows(t, run(t, tokenizecmd.Run, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes", "--rows", "delta"))
+	cumul := rows(t, run(t, tokenizecmd.Run, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes"))
 	if len(delta) != len(cumul) {
 		t.Fatalf("%d delta rows, %d cumulative", len(delta), len(cumul))
 	}
@@ -111,7 +114,7 @@ func TestDeltaRowsReaccumulate(t *testing.T) {
 			t.Fatalf("row %d: %d delta tokens, want %d", i, d.InputLength, want)
 		}
 	}
-	hashed := rows(t, run(t, Hash, run(t, Tokenize, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes", "--rows", "delta"), "-q", "--block-size", fmt.Sprint(bs)))
+	hashed := rows(t, run(t, hashcmd.Run, run(t, tokenizecmd.Run, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes", "--rows", "delta"), "-q", "--block-size", fmt.Sprint(bs)))
 	for i, r := range hashed {
 		if len(r.HashIDs) != (r.InputLength+bs-1)/bs {
 			t.Fatalf("row %d: %d hash ids for %d tokens", i, len(r.HashIDs), r.InputLength)
@@ -126,7 +129,7 @@ func TestDeltaFallsBackToWholePrompt(t *testing.T) {
 {"session_id":"s","messages":[{"role":"system","content":"B"},{"role":"user","content":"y"}]}
 {"session_id":"s","messages":[{"role":"system","content":"B"},{"role":"user","content":"y"},{"role":"assistant","content":"r"},{"role":"user","content":"z"}]}
 `
-	got := rows(t, run(t, Tokenize, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes", "--rows", "delta"))
+	got := rows(t, run(t, tokenizecmd.Run, in, "-q", "--tokenizer", "../../testdata/tokenizers/bytes", "--rows", "delta"))
 	if got[1].Continues || got[1].InputLength != 3 || !got[2].Continues || got[2].InputLength != 1 || got[2].FullLength != 7 {
 		t.Fatalf("got %+v", got)
 	}
@@ -138,12 +141,12 @@ func TestDeltaFallsBackToWholePrompt(t *testing.T) {
 func TestDeltaRowsIndependentOfWorkers(t *testing.T) {
 	in := interleaved(rand.New(rand.NewPCG(21, 22)))
 	const tok = "meta-llama/Llama-3.3-70B-Instruct"
-	one := run(t, Tokenize, in, "-q", "-j", "1", "--rows", "delta", "--tokenizer", tok)
+	one := run(t, tokenizecmd.Run, in, "-q", "-j", "1", "--rows", "delta", "--tokenizer", tok)
 	if !strings.Contains(one, `"continues":true`) {
 		t.Fatal("no delta row")
 	}
 	for range 5 {
-		if two := run(t, Tokenize, in, "-q", "-j", "2", "--rows", "delta", "--tokenizer", tok); two != one {
+		if two := run(t, tokenizecmd.Run, in, "-q", "-j", "2", "--rows", "delta", "--tokenizer", tok); two != one {
 			t.Fatal("-j 2 gives other delta rows than -j 1")
 		}
 	}

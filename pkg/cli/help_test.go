@@ -1,10 +1,16 @@
-package cli
+package cli_test
 
 import (
 	"bytes"
 	"strings"
 	"syscall"
 	"testing"
+
+	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/classifycmd"
+	"agenttrace/pkg/cli/extractcmd"
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 )
 
 // closedPipe is stdout after the reader (head) has gone.
@@ -15,9 +21,9 @@ func (closedPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
 // `trace-x --help | head -2`: the help cannot all be written, which is no
 // error of anyone's.
 func TestHelpIntoClosedPipe(t *testing.T) {
-	for name, cmd := range map[string]Command{"extract": Extract, "classify": Classify, "tokenize": Tokenize, "hash": Hash} {
+	for name, cmd := range map[string]cli.Command{"extract": extractcmd.Run, "classify": classifycmd.Run, "tokenize": tokenizecmd.Run, "hash": hashcmd.Run} {
 		var stderr bytes.Buffer
-		if code := cmd([]string{"--help"}, Streams{strings.NewReader(""), closedPipe{}, &stderr}); code != ExitOK || stderr.Len() > 0 {
+		if code := cmd([]string{"--help"}, cli.Streams{strings.NewReader(""), closedPipe{}, &stderr}); code != cli.ExitOK || stderr.Len() > 0 {
 			t.Errorf("%s --help into a closed pipe: exit %d, stderr %q; want 0 and nothing", name, code, stderr.String())
 		}
 	}

@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 	"agenttrace/pkg/prefix"
 )
 
@@ -19,8 +21,8 @@ func TestReuseEqualsFull(t *testing.T) {
 	in := interleaved(rand.New(rand.NewPCG(11, 12)))
 	const tok = "meta-llama/Llama-3.3-70B-Instruct"
 	for _, jobs := range []string{"1", "2"} {
-		reuse := run(t, Tokenize, in, "-q", "-j", jobs, "--tokenizer", tok)
-		full := run(t, Tokenize, in, "-q", "-j", jobs, "--tokenizer", tok, "--full")
+		reuse := run(t, tokenizecmd.Run, in, "-q", "-j", jobs, "--tokenizer", tok)
+		full := run(t, tokenizecmd.Run, in, "-q", "-j", jobs, "--tokenizer", tok, "--full")
 		if reuse != full {
 			a, b := strings.Split(reuse, "\n"), strings.Split(full, "\n")
 			for i := range a {
@@ -32,7 +34,7 @@ func TestReuseEqualsFull(t *testing.T) {
 		// trace-hash reads ids reusing the previous row's: its hash ids
 		// are those of the ids as encoding/json reads them.
 		table := prefix.New(16, tok)
-		hashed := strings.Split(strings.TrimSpace(run(t, Hash, reuse, "-q", "--block-size", "16")), "\n")
+		hashed := strings.Split(strings.TrimSpace(run(t, hashcmd.Run, reuse, "-q", "--block-size", "16")), "\n")
 		for i, line := range strings.Split(strings.TrimSpace(reuse), "\n") {
 			var in struct {
 				InputIDs []uint32 `json:"input_ids"`
@@ -57,12 +59,16 @@ func TestReuseEqualsFull(t *testing.T) {
 	}
 }
 
+// workerMemory is how many sessions a trace-tokenize worker remembers
+// (tokenizecmd's memoLimit; its --help says it).
+const workerMemory = 8
+
 // interleaved returns the records of more sessions than a tokenize worker
 // remembers, interleaved at random, some of them editing an earlier message
 // or cutting the conversation back.
 func interleaved(rng *rand.Rand) string {
 	var sessions [][]string
-	for s := range 2*memoLimit + 5 {
+	for s := range 2*workerMemory + 5 {
 		recs, _ := growingSession(rng, fmt.Sprintf("s%d", s), 1+rng.IntN(6))
 		sessions = append(sessions, recs)
 	}
@@ -87,22 +93,4 @@ func interleaved(rng *rand.Rand) string {
 		}
 	}
 	return in.String()
-}
-
-// sessionKey finds the raw session_id with or without parsing the line.
-func TestSessionKey(t *testing.T) {
-	for _, tc := range []struct{ line, want string }{
-		{`{"session_id":"conv_1","messages":[]}`, `"conv_1"`},
-		{`{"session_id":"a\"b","messages":[]}`, `"a\"b"`},
-		{`{"session_id":"a\\","x":1}`, `"a\\"`},
-		{`{"messages":[],"session_id":"late"}`, `"late"`},
-		{`{"session_id": 7}`, `7`},
-		{`{"messages":[]}`, ``},
-		{`{"session_id":"broken`, ``},
-		{`[1]`, ``},
-	} {
-		if got := string(sessionKey([]byte(tc.line))); got != tc.want {
-			t.Errorf("%s: got %s, want %s", tc.line, got, tc.want)
-		}
-	}
 }

@@ -9,6 +9,10 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"agenttrace/pkg/cli"
+	"agenttrace/pkg/cli/classifycmd"
+	"agenttrace/pkg/cli/extractcmd"
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 	"agenttrace/pkg/synth"
 )
 
@@ -16,10 +20,10 @@ import (
 // scripts can also run them in shell pipelines (exec sh -c '... | head').
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"trace-extract":  func() { cli.Main(cli.Extract) },
-		"trace-tokenize": func() { cli.MainParallel(cli.Tokenize) },
-		"trace-hash":     func() { cli.Main(cli.Hash) },
-		"trace-classify": func() { cli.Main(cli.Classify) },
+		"trace-extract":  func() { cli.Main(extractcmd.Run) },
+		"trace-tokenize": func() { cli.MainParallel(tokenizecmd.Run) },
+		"trace-hash":     func() { cli.Main(hashcmd.Run) },
+		"trace-classify": func() { cli.Main(classifycmd.Run) },
 		// gen-nat REQUESTS CALLS TURN_BYTES writes a synthetic NAT trace to stdout.
 		"gen-nat": func() {
 			n := func(i int) int { v, _ := strconv.Atoi(os.Args[i]); return v }

@@ -1,4 +1,4 @@
-package cli
+package tokenizecmd
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/cli"
 	"agenttrace/pkg/idarray"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/record"
@@ -53,7 +54,7 @@ continues: true (trace-hash then chains their blocks from the previous row's
 last block) and full_length, the token count of the whole prompt. Other calls
 get the whole prompt. Use --threads in trace-extract when agents interleave.
 
-` + compactHelp + ` Rows of --full and
+` + cli.CompactHelp + ` Rows of --full and
 --rows delta are written whole.`
 
 // TokenizeCmd is the grammar of trace-tokenize.
@@ -68,9 +69,9 @@ type TokenizeCmd struct {
 	Quiet        bool     `short:"q" help:"Print no summary on stderr."`
 }
 
-// Tokenize runs trace-tokenize.
-func Tokenize(args []string, s Streams) int {
-	return command("trace-tokenize", tokenizeHelp, &TokenizeCmd{}, args, s)
+// Run runs trace-tokenize with args.
+func Run(args []string, s cli.Streams) int {
+	return cli.Run("trace-tokenize", tokenizeHelp, &TokenizeCmd{}, args, s)
 }
 
 // inferWindow is how many requests (sessions) --tokenizer auto looks at.
@@ -89,7 +90,7 @@ type tokJob struct {
 	done     chan struct{}
 }
 
-func (cmd *TokenizeCmd) run(s Streams) error {
+func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 	if cmd.Jobs <= 0 {
 		// In a pipeline the stage before needs a CPU of its own; and with
 		// one worker, one CPU: handing records between goroutines on two
@@ -97,7 +98,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 		// compact bench records: 0.37 CPU-seconds on two, 0.21 on one).
 		cmd.Jobs = max(1, runtime.NumCPU()-1)
 	}
-	useCPUs(cmd.Jobs)
+	cli.UseCPUs(cmd.Jobs)
 	lines := make(chan *tokJob, 64)
 	free := make(buffers, 32)
 	readErr := make(chan error, 1)
@@ -106,7 +107,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 	go func() {
 		defer close(lines)
 		seq := 0
-		readErr <- eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
+		readErr <- cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 			j := &tokJob{seq: seq, line: append(free.get(), line...), pos: r.Name() + ":" + strconv.Itoa(r.Line()), done: make(chan struct{})}
 			seq++
 			select {
@@ -133,7 +134,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 		for j := range lines {
 			var rec record.Record
 			if err := record.Parse(j.line, &rec); err != nil {
-				return dataError(fmt.Errorf("%s: %w", j.pos, err))
+				return cli.DataError(fmt.Errorf("%s: %w", j.pos, err))
 			}
 			key, _ := rec.Get("request")
 			if key == nil {
@@ -158,9 +159,9 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 	tok, src, err := resolve.Resolve(ctx, name, resolve.Options{})
 	if err != nil {
 		if errors.Is(err, tokenize.ErrUnsupported) {
-			return dataError(err)
+			return cli.DataError(err)
 		}
-		return ioError(err)
+		return cli.IOError(err)
 	}
 	if !cmd.Quiet && cmd.Tokenizer != "auto" {
 		fmt.Fprintf(s.Stderr, "trace-tokenize: tokenizer %s (%s)\n", name, src)
@@ -191,7 +192,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 			}
 			close(order)
 		}()
-		var prev sessionTracker
+		var prev cli.SessionTracker
 		dispatch := func(j *tokJob) bool {
 			select {
 			case order <- j:
@@ -199,7 +200,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 				return false
 			}
 			key := sessionKey(j.line)
-			j.samePrev = prev.next(key)
+			j.samePrev = prev.Next(key)
 			workers[maphash.Bytes(seed, key)%uint64(len(workers))] <- j
 			return true
 		}
@@ -221,11 +222,11 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 	for j := range order {
 		<-j.done
 		if j.err != nil {
-			werr = dataError(fmt.Errorf("%s: %w", j.pos, j.err))
+			werr = cli.DataError(fmt.Errorf("%s: %w", j.pos, j.err))
 			break
 		}
 		if err := w.WriteLine(j.out); err != nil {
-			werr = writeErr(err)
+			werr = cli.WriteError(err)
 			break
 		}
 		free.put(j.line)
@@ -240,7 +241,7 @@ func (cmd *TokenizeCmd) run(s Streams) error {
 		}
 	}()
 	if ferr := w.Flush(); werr == nil && ferr != nil {
-		werr = writeErr(ferr)
+		werr = cli.WriteError(ferr)
 	}
 	if werr != nil {
 		return werr
@@ -357,12 +358,12 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	if !ok {
 		return nil, 0, errors.New(`no "messages" field: trace-tokenize reads the records trace-extract writes`)
 	}
-	shared, err := sharedCount(&w.rec, "shared_messages")
+	shared, err := cli.SharedCount(&w.rec, "shared_messages")
 	if err != nil {
 		return nil, 0, err
 	}
 	if shared > 0 && !j.samePrev {
-		return nil, 0, compactError("shared_messages", shared, 0, false)
+		return nil, 0, cli.CompactError("shared_messages", shared, 0, false)
 	}
 	session, _ := w.rec.Get("session_id")
 	sm := w.session(string(session))
@@ -373,7 +374,7 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 			return nil, 0, err
 		}
 		if shared > len(sm.msgs) {
-			return nil, 0, compactError("shared_messages", shared, len(sm.msgs), true)
+			return nil, 0, cli.CompactError("shared_messages", shared, len(sm.msgs), true)
 		}
 		if shared > 0 {
 			msgs = append(sm.msgs[:shared:shared], msgs...)
@@ -386,7 +387,7 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 			// once EncodeAfter has compared the new text with it.
 			w.part, sm.prompt, w.spare = w.spare, w.part, sm.prompt
 		case shared > sm.prompt.Messages():
-			return nil, 0, compactError("shared_messages", shared, sm.prompt.Messages(), true)
+			return nil, 0, cli.CompactError("shared_messages", shared, sm.prompt.Messages(), true)
 		default:
 			// The first messages are the previous prompt's: keep them where
 			// they are and append the others; the texts need no comparing.

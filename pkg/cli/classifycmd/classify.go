@@ -1,4 +1,4 @@
-package cli
+package classifycmd
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/classify"
+	"agenttrace/pkg/cli"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/record"
 )
@@ -29,7 +30,7 @@ built-in rules are the reference converter's:
 
 --rules FILE replaces them with your own (YAML or JSON; see the README and
 rules/aiq-v2.yaml). priority is kept when the record has one (telemetry's
-latency_priority), else MEDIUM. Streams: memory does not grow with input.
+latency_priority), else MEDIUM. cli.Streams: memory does not grow with input.
 Compact records (trace-extract --compact) are read and written compact.`
 
 // ClassifyCmd is the grammar of trace-classify.
@@ -40,23 +41,23 @@ type ClassifyCmd struct {
 	Quiet bool     `short:"q" help:"Print no summary on stderr."`
 }
 
-// Classify runs trace-classify.
-func Classify(args []string, s Streams) int {
-	return command("trace-classify", classifyHelp, &ClassifyCmd{}, args, s)
+// Run runs trace-classify with args.
+func Run(args []string, s cli.Streams) int {
+	return cli.Run("trace-classify", classifyHelp, &ClassifyCmd{}, args, s)
 }
 
 // defaultPriority is the reference's priority for calls that have none.
 const defaultPriority = "MEDIUM"
 
-func (cmd *ClassifyCmd) run(s Streams) error {
+func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 	rules := classify.Seed()
 	if cmd.Rules != "" {
 		data, err := os.ReadFile(cmd.Rules)
 		if err != nil {
-			return ioError(err)
+			return cli.IOError(err)
 		}
 		if rules, err = classify.Parse(cmd.Rules, data); err != nil {
-			return usageError(err)
+			return cli.UsageError(err)
 		}
 	}
 	w := jsonl.NewWriter(s.Stdout)
@@ -64,39 +65,39 @@ func (cmd *ClassifyCmd) run(s Streams) error {
 	var order []string
 	var rec record.Record
 	var buf []byte
-	var sessions sessionTracker
+	var sessions cli.SessionTracker
 	var prev []chat.Message // the messages of the line before
 	medium := record.AppendString(nil, defaultPriority)
-	err := eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
+	err := cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 		if err := record.Parse(line, &rec); err != nil {
-			return dataError(r.Errorf("%v", err))
+			return cli.DataError(r.Errorf("%v", err))
 		}
 		raw, ok := rec.Get("messages")
 		if !ok {
-			return dataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
+			return cli.DataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
 		}
 		msgs, err := chat.Decode(raw)
 		if err != nil {
-			return dataError(r.Errorf("%v", err))
+			return cli.DataError(r.Errorf("%v", err))
 		}
 		sid, _ := rec.Get("session_id")
-		samePrev := sessions.next(sid)
-		shared, err := sharedCount(&rec, "shared_messages")
+		samePrev := sessions.Next(sid)
+		shared, err := cli.SharedCount(&rec, "shared_messages")
 		switch {
 		case err != nil:
-			return dataError(r.Errorf("%v", err))
+			return cli.DataError(r.Errorf("%v", err))
 		case shared > 0 && (!samePrev || shared > len(prev)):
-			return dataError(r.Errorf("%v", compactError("shared_messages", shared, len(prev), samePrev)))
+			return cli.DataError(r.Errorf("%v", cli.CompactError("shared_messages", shared, len(prev), samePrev)))
 		case shared > 0:
 			msgs = append(prev[:shared:shared], msgs...)
 		}
 		prev = msgs
 		call := classify.FromMessages(msgs)
 		if call.Model, _, err = rec.String("model"); err != nil {
-			return dataError(r.Errorf("%v", err))
+			return cli.DataError(r.Errorf("%v", err))
 		}
 		if call.Function, _, err = rec.String("function"); err != nil {
-			return dataError(r.Errorf("%v", err))
+			return cli.DataError(r.Errorf("%v", err))
 		}
 		agent, matched := rules.Classify(&call)
 		if !matched && cmd.By == "function" && call.Function != "" {
@@ -112,12 +113,12 @@ func (cmd *ClassifyCmd) run(s Streams) error {
 		}
 		buf = rec.AppendJSON(buf[:0])
 		if err := w.WriteLine(buf); err != nil {
-			return writeErr(err)
+			return cli.WriteError(err)
 		}
 		return nil
 	})
 	if ferr := w.Flush(); err == nil && ferr != nil {
-		err = writeErr(ferr)
+		err = cli.WriteError(ferr)
 	}
 	if err != nil {
 		if errors.Is(err, jsonl.ErrClosedPipe) {

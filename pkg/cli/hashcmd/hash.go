@@ -1,4 +1,4 @@
-package cli
+package hashcmd
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"agenttrace/pkg/cli"
 	"agenttrace/pkg/idarray"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/prefix"
@@ -57,10 +58,10 @@ type HashCmd struct {
 	guard *saveGuard
 }
 
-// Hash runs trace-hash.
-func Hash(args []string, s Streams) int {
+// Run runs trace-hash with args.
+func Run(args []string, s cli.Streams) int {
 	var cmd HashCmd
-	if code, done := parse("trace-hash", hashHelp, &cmd, args, s); done {
+	if code, done := cli.Parse("trace-hash", hashHelp, &cmd, args, s); done {
 		return code
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -80,7 +81,7 @@ func Hash(args []string, s Streams) int {
 		fmt.Fprintln(s.Stderr, "trace-hash: interrupted: the prefix table was not changed")
 		return 130
 	}
-	return finish("trace-hash", err, s.Stderr)
+	return cli.Finish("trace-hash", err, s.Stderr)
 }
 
 // saveGuard decides what a signal does: before the table is being saved,
@@ -121,9 +122,9 @@ var dropped = []string{"input_ids", "messages", "tokenizer", "model", "request",
 // leading are the Mooncake fields, in the order they are written.
 var leading = []string{"session_id", "agent_type", "input_length", "output_length", "hash_ids", "delay", "timestamp", "priority"}
 
-func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
+func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	if cmd.BlockSize <= 0 {
-		return usageError(fmt.Errorf("--block-size must be a positive number of tokens, got %d", cmd.BlockSize))
+		return cli.UsageError(fmt.Errorf("--block-size must be a positive number of tokens, got %d", cmd.BlockSize))
 	}
 	drop := map[string]bool{}
 	for _, f := range dropped {
@@ -137,7 +138,7 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 	if cmd.Table != "" {
 		unlock, err := prefix.Lock(cmd.Table, cmd.LockTimeout)
 		if err != nil {
-			return ioError(err)
+			return cli.IOError(err)
 		}
 		defer unlock()
 		table, err = prefix.Load(cmd.Table)
@@ -145,13 +146,13 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 		case errors.Is(err, os.ErrNotExist):
 			table = nil
 		case errors.Is(err, prefix.ErrCorrupt):
-			return dataError(fmt.Errorf("%w; it was left as it is: move it away or give another --table", err))
+			return cli.DataError(fmt.Errorf("%w; it was left as it is: move it away or give another --table", err))
 		case err != nil:
-			return ioError(err)
+			return cli.IOError(err)
 		case table.Len() == 0:
 			table = nil // an empty table takes the block size and tokenizer of this run
 		case table.BlockSize() != cmd.BlockSize:
-			return usageError(fmt.Errorf("%s holds blocks of %d tokens, not %d: use --block-size %d or another table",
+			return cli.UsageError(fmt.Errorf("%s holds blocks of %d tokens, not %d: use --block-size %d or another table",
 				cmd.Table, table.BlockSize(), cmd.BlockSize, table.BlockSize()))
 		}
 	}
@@ -161,21 +162,21 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 		h.tableTok = table.Tokenizer()
 	}
 	w := jsonl.NewWriter(s.Stdout)
-	err := eachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
+	err := cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		out, err := h.row(line)
 		if err != nil {
-			return dataError(r.Errorf("%v", err))
+			return cli.DataError(r.Errorf("%v", err))
 		}
 		if err := w.WriteLine(out); err != nil {
-			return writeErr(err)
+			return cli.WriteError(err)
 		}
 		return nil
 	})
 	if ferr := w.Flush(); err == nil && ferr != nil {
-		err = writeErr(ferr)
+		err = cli.WriteError(ferr)
 	}
 	if err != nil && !errors.Is(err, jsonl.ErrClosedPipe) {
 		return err // the table is not saved: it stays as it was
@@ -192,7 +193,7 @@ func (cmd *HashCmd) run(ctx context.Context, s Streams) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return ioError(fmt.Errorf("saving the prefix table: %w", err))
+			return cli.IOError(fmt.Errorf("saving the prefix table: %w", err))
 		}
 	}
 	if cmd.Stats {
@@ -217,11 +218,11 @@ type hasher struct {
 	drop     map[string]bool
 	st       *stats.Stats
 	rec, out record.Record
-	last     map[string]int64 // each session's last hash id, for delta rows
-	parser   idarray.Parser   // input_ids, reusing the previous row's
-	idsAt    int              // where input_ids starts in the line
-	prevRoot bool             // the previous row's ids chain from the root
-	sessions sessionTracker   // for compact rows
+	last     map[string]int64   // each session's last hash id, for delta rows
+	parser   idarray.Parser     // input_ids, reusing the previous row's
+	idsAt    int                // where input_ids starts in the line
+	prevRoot bool               // the previous row's ids chain from the root
+	sessions cli.SessionTracker // for compact rows
 	tokens   []uint32
 	ids      []int64
 	buf      []byte
@@ -239,16 +240,16 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		return nil, errors.New(`no "input_ids": trace-hash reads the records trace-tokenize writes`)
 	}
 	sid, _ := h.rec.Get("session_id")
-	samePrev := h.sessions.next(sid)
-	shared, err := sharedCount(&h.rec, "shared_ids")
+	samePrev := h.sessions.Next(sid)
+	shared, err := cli.SharedCount(&h.rec, "shared_ids")
 	if err != nil {
 		return nil, err
 	}
 	if shared > 0 && !samePrev {
-		return nil, compactError("shared_ids", shared, 0, false)
+		return nil, cli.CompactError("shared_ids", shared, 0, false)
 	}
 	if shared > 0 && shared > len(h.parser.IDs()) {
-		return nil, compactError("shared_ids", shared, len(h.parser.IDs()), true)
+		return nil, cli.CompactError("shared_ids", shared, len(h.parser.IDs()), true)
 	}
 	if shared > 0 {
 		_, err = h.parser.ParseAfter(line, h.idsAt, shared)

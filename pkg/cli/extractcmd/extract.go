@@ -1,4 +1,4 @@
-package cli
+package extractcmd
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/cli"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/nat"
 	"agenttrace/pkg/progress"
@@ -36,7 +37,7 @@ of the event).
 Each record holds session_id, the normalised messages and the reported token
 usage; see the README's record contract. A summary goes to stderr.
 
-` + compactHelp
+` + cli.CompactHelp
 
 // ExtractCmd is the grammar of trace-extract.
 type ExtractCmd struct {
@@ -53,9 +54,9 @@ type ExtractCmd struct {
 	Quiet        bool     `short:"q" help:"Print no summary on stderr; errors are still printed."`
 }
 
-// Extract runs trace-extract.
-func Extract(args []string, s Streams) int {
-	return command("trace-extract", extractHelp, &ExtractCmd{}, args, s)
+// Run runs trace-extract with args.
+func Run(args []string, s cli.Streams) int {
+	return cli.Run("trace-extract", extractHelp, &ExtractCmd{}, args, s)
 }
 
 // delaySpec is the parsed --delay: a fixed number of ms, auto, or none.
@@ -77,7 +78,7 @@ func parseDelay(v string) (delaySpec, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return delaySpec{}, usageError(fmt.Errorf("--delay: want a number of milliseconds (0 or more), 'auto' or 'none', got %q", v))
+		return delaySpec{}, cli.UsageError(fmt.Errorf("--delay: want a number of milliseconds (0 or more), 'auto' or 'none', got %q", v))
 	}
 	return delaySpec{set: true, ms: n}, nil
 }
@@ -108,52 +109,52 @@ type extractStats struct {
 	noTiming                    int // delays or timestamps without the times they need
 }
 
-func (cmd *ExtractCmd) run(s Streams) error {
+func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 	delay, err := parseDelay(cmd.Delay)
 	if err != nil {
 		return err
 	}
 	if cmd.SkipRequests < 0 || cmd.NumRequests != nil && *cmd.NumRequests < 0 {
-		return usageError(errors.New("--skip-requests and --num-requests take a number of requests, 0 or more"))
+		return cli.UsageError(errors.New("--skip-requests and --num-requests take a number of requests, 0 or more"))
 	}
 	w := jsonl.NewWriter(s.Stdout)
 	x := &extractor{cmd: cmd, w: w, delay: delay, stderr: s.Stderr, originMs: math.NaN()}
-	err = eachInput(cmd.Files, s.Stdin, func(in input) error {
+	err = cli.EachInput(cmd.Files, s.Stdin, func(in cli.Input) error {
 		var bar *progress.Bar
 		if !cmd.Quiet {
-			bar = progress.Start(s.Stderr, "trace-extract "+in.name, in.size)
+			bar = progress.Start(s.Stderr, "trace-extract "+in.Name, in.Size)
 		}
 		x.bar = bar
-		br := bufio.NewReaderSize(bar.Reader(in.r), 1<<20)
+		br := bufio.NewReaderSize(bar.Reader(in.R), 1<<20)
 		format := cmd.Format
 		if format == "auto" {
 			var err error
 			if format, err = sniff(br); err != nil {
-				return dataError(fmt.Errorf("%s: %w", in.name, err))
+				return cli.DataError(fmt.Errorf("%s: %w", in.Name, err))
 			}
 		}
 		x.st = extractStats{}
 		var err error
 		if format == "nat" {
-			err = x.nat(br, in.name)
+			err = x.nat(br, in.Name)
 		} else {
-			err = x.telemetry(br, in.name)
+			err = x.telemetry(br, in.Name)
 		}
 		bar.Stop()
 		if err != nil {
 			return err
 		}
 		if err := w.Flush(); err != nil {
-			return writeErr(err)
+			return cli.WriteError(err)
 		}
 		if !cmd.Quiet {
-			x.summary(in.name, format)
+			x.summary(in.Name, format)
 		}
 		return nil
 	})
 	// Records written before an error are complete: pass them on, as jq does.
 	if ferr := w.Flush(); err == nil && ferr != nil {
-		err = writeErr(ferr)
+		err = cli.WriteError(ferr)
 	}
 	return err
 }
@@ -197,7 +198,7 @@ type extractor struct {
 	// The line written last, for --compact.
 	prevSession  string
 	prevMessages []chat.Message
-	bar    *progress.Bar
+	bar          *progress.Bar
 	// originMs is the start of the first call written, for --timestamps.
 	originMs float64
 }
@@ -225,7 +226,7 @@ func (x *extractor) nat(r io.Reader, name string) error {
 			return nil
 		}
 		if err != nil {
-			return dataError(fmt.Errorf("%s: %w", name, err))
+			return cli.DataError(fmt.Errorf("%s: %w", name, err))
 		}
 		if i < x.cmd.SkipRequests {
 			continue
@@ -239,7 +240,7 @@ func (x *extractor) nat(r io.Reader, name string) error {
 				x.st.invalid++
 				continue
 			}
-			return dataError(fmt.Errorf("%s: request element %d (byte offset %d): %w", name, i, sc.Offset(), err))
+			return cli.DataError(fmt.Errorf("%s: request element %d (byte offset %d): %w", name, i, sc.Offset(), err))
 		}
 		x.st.requests++
 		x.st.unmatchedEnds += req.UnmatchedEnds
@@ -424,7 +425,7 @@ func (x *extractor) write(rec *record.Record) error {
 	x.st.records++
 	x.bar.Record()
 	if err := x.w.WriteLine(x.buf); err != nil {
-		return writeErr(err)
+		return cli.WriteError(err)
 	}
 	return nil
 }
@@ -445,7 +446,7 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 			break
 		}
 		if err != nil {
-			return ioError(err)
+			return cli.IOError(err)
 		}
 		ev, err := telemetry.Parse(line)
 		if err == nil && ev.Type == "llm_call" && !ev.HasSession {
@@ -456,7 +457,7 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 				x.st.invalid++
 				continue
 			}
-			return dataError(jr.Errorf("%v (use --skip-invalid to skip such lines)", err))
+			return cli.DataError(jr.Errorf("%v (use --skip-invalid to skip such lines)", err))
 		}
 		if ev.Type != "llm_call" {
 			x.st.otherEvents++
@@ -469,7 +470,7 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 				stringLine = jr.Line()
 			}
 			if numberLine > 0 && stringLine > 0 {
-				return dataError(jr.Errorf("timestamps mix numbers (line %d) and strings (line %d): the order of calls would be undefined; write them all one way", numberLine, stringLine))
+				return cli.DataError(jr.Errorf("timestamps mix numbers (line %d) and strings (line %d): the order of calls would be undefined; write them all one way", numberLine, stringLine))
 			}
 		}
 		x.st.nonText += ev.NonText
