@@ -442,94 +442,98 @@ func promptError(err error) error {
 // raw[at:end]; at < 0 when the message has none.
 type member struct{ at, end int }
 
-func (m member) null(raw []byte) bool { return m.at >= 0 && isNull(raw, m.at) }
-
 // scanMessage reads the message object at raw[i] (or null), checking its
-// syntax, and returns where the values of its last "content" member and
-// last non-null "role" member lie (names matched without regard to case;
-// both as encoding/json decodes a Message): content must be a string or
-// null, role a string or null. end is the offset past the object.
-func scanMessage(raw []byte, i int) (role, content member, end int, err error) {
-	role, content = member{-1, -1}, member{-1, -1}
+// syntax, as encoding/json decodes a Message: member names are matched
+// without regard to case; content must be a string or null, and the last
+// content member counts; role must be a string or null, and the last
+// non-null role member counts. When the content is a string, sep and its
+// value are appended to *dst (one pass over it) and hasContent is true. It
+// returns where the role's value lies and the offset past the object.
+func scanMessage(dst *[]byte, sep string, raw []byte, i int) (role member, hasContent bool, end int, err error) {
+	role = member{-1, -1}
 	if i >= len(raw) {
-		return role, content, 0, errors.New("unterminated list")
+		return role, false, 0, errors.New("unterminated list")
 	}
 	if isNull(raw, i) {
-		return role, content, i + 4, nil
+		return role, false, i + 4, nil
 	}
 	if raw[i] != '{' {
-		return role, content, 0, errors.New("not an object")
+		return role, false, 0, errors.New("not an object")
 	}
+	start := len(*dst) // where the content goes
 	i = record.SkipSpace(raw, i+1)
 	for k := 0; i < len(raw) && raw[i] != '}'; k++ {
 		if k > 0 {
 			if raw[i] != ',' {
-				return role, content, 0, errors.New("want ',' between members")
+				return role, false, 0, errors.New("want ',' between members")
 			}
 			if i = record.SkipSpace(raw, i+1); i >= len(raw) {
 				break
 			}
 		}
 		if raw[i] != '"' {
-			return role, content, 0, errors.New("want a member name")
+			return role, false, 0, errors.New("want a member name")
 		}
 		kend, err := record.SkipValue(raw, i)
 		if err != nil {
-			return role, content, 0, err
+			return role, false, 0, err
 		}
 		key := raw[i:kend]
 		i = record.SkipSpace(raw, kend)
 		if i >= len(raw) || raw[i] != ':' {
-			return role, content, 0, errors.New("want ':' after a member name")
+			return role, false, 0, errors.New("want ':' after a member name")
 		}
 		i = record.SkipSpace(raw, i+1)
 		isContent, isRole := bytes.EqualFold(key, []byte(`"content"`)), bytes.EqualFold(key, []byte(`"role"`))
 		if bytes.IndexByte(key, '\\') >= 0 { // an escaped name: compare its value
 			name, err := record.DecodeString(key)
 			if err != nil {
-				return role, content, 0, err
+				return role, false, 0, err
 			}
 			isContent, isRole = strings.EqualFold(name, "content"), strings.EqualFold(name, "role")
 		}
-		vend, err := record.SkipValue(raw, i)
-		if err != nil {
-			return role, content, 0, err
-		}
 		switch {
-		case (isContent || isRole) && !isNull(raw, i) && raw[i] != '"':
-			if isContent {
-				return role, content, 0, errors.New("content is not a string")
-			}
-			return role, content, 0, errors.New("role is not a string")
+		case isContent && isNull(raw, i):
+			*dst, hasContent = (*dst)[:start], false // a later content replaces an earlier one
+			i += 4
 		case isContent:
-			content = member{i, vend}
-		case isRole && !isNull(raw, i): // null leaves a string as it is (encoding/json)
-			role = member{i, vend}
+			*dst = append((*dst)[:start], sep...)
+			if *dst, i, err = record.AppendUnquote(*dst, raw, i); err != nil {
+				return role, false, 0, fmt.Errorf("content: %w", err)
+			}
+			hasContent = true
+		case isRole && !isNull(raw, i) && (i >= len(raw) || raw[i] != '"'):
+			return role, false, 0, errors.New("role is not a string")
+		default:
+			at := i
+			if i, err = record.SkipValue(raw, i); err != nil {
+				return role, false, 0, err
+			}
+			if isRole && !isNull(raw, at) { // null leaves a string as it is
+				role = member{at, i}
+			}
 		}
-		i = record.SkipSpace(raw, vend)
+		i = record.SkipSpace(raw, i)
 	}
 	if i >= len(raw) {
-		return role, content, 0, errors.New("unterminated object")
+		return role, false, 0, errors.New("unterminated object")
 	}
-	return role, content, i + 1, nil
+	return role, hasContent, i + 1, nil
 }
 
 // appendMessage appends the content of the message object at raw[i] to
 // *dst, after a "\n" unless it is the first piece (*pieces counts them), and
 // returns the offset past the object.
 func appendMessage(dst *[]byte, raw []byte, i int, pieces *int) (int, error) {
-	_, content, end, err := scanMessage(raw, i)
-	if err != nil || content.at < 0 || content.null(raw) {
-		return end, err
-	}
+	sep := ""
 	if *pieces > 0 {
-		*dst = append(*dst, '\n')
+		sep = "\n"
 	}
-	if *dst, _, err = record.AppendUnquote(*dst, raw, content.at); err != nil {
-		return 0, fmt.Errorf("content: %w", err)
+	_, has, end, err := scanMessage(dst, sep, raw, i)
+	if has {
+		*pieces++
 	}
-	*pieces++
-	return end, nil
+	return end, err
 }
 
 // isNull reports whether the value at raw[i] is null.
@@ -558,7 +562,7 @@ func decodeList(raw []byte) ([]Message, error) {
 		return nil, errors.New("not a list")
 	}
 	msgs := []Message{}
-	var buf []byte // escaped strings are decoded here first
+	var buf []byte // each content is decoded here first
 	i = record.SkipSpace(raw, i+1)
 	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
 		if k > 0 {
@@ -567,24 +571,21 @@ func decodeList(raw []byte) ([]Message, error) {
 			}
 			i = record.SkipSpace(raw, i+1)
 		}
-		role, content, end, err := scanMessage(raw, i)
+		role, has, end, err := scanMessage(&buf, "", raw, i)
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", k, err)
 		}
 		var m Message
-		if role.at >= 0 && !role.null(raw) {
-			if m.Role, buf, err = decodeString(buf, raw[role.at:role.end]); err != nil {
+		if has {
+			c := string(buf)
+			m.Content = &c
+		}
+		if role.at >= 0 {
+			if m.Role, err = decodeString(raw[role.at:role.end]); err != nil {
 				return nil, fmt.Errorf("message %d: role: %w", k, err)
 			}
 		}
-		if content.at >= 0 && !content.null(raw) {
-			var c string
-			c, buf, err = decodeString(buf, raw[content.at:content.end])
-			if err != nil {
-				return nil, fmt.Errorf("message %d: content: %w", k, err)
-			}
-			m.Content = &c
-		}
+		buf = buf[:0]
 		msgs = append(msgs, m)
 		i = record.SkipSpace(raw, end)
 	}
@@ -598,12 +599,10 @@ func decodeList(raw []byte) ([]Message, error) {
 }
 
 // decodeString decodes a JSON string that scanMessage checked: one without
-// escapes is copied as it is, others are unescaped in buf first (returned
-// for reuse).
-func decodeString(buf, raw []byte) (string, []byte, error) {
+// escapes is copied as it is.
+func decodeString(raw []byte) (string, error) {
 	if body := raw[1 : len(raw)-1]; bytes.IndexByte(body, '\\') < 0 {
-		return string(body), buf, nil
+		return string(body), nil
 	}
-	buf, _, err := record.AppendUnquote(buf[:0], raw, 0)
-	return string(buf), buf, err
+	return record.DecodeString(raw)
 }
