@@ -49,6 +49,7 @@ func Run(args []string, s cli.Streams) int {
 // defaultPriority is the reference's priority for calls that have none.
 const defaultPriority = "MEDIUM"
 
+// Exec runs trace-classify once its flags are parsed.
 func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 	rules := classify.Seed()
 	if cmd.Rules != "" {

@@ -109,6 +109,7 @@ type extractStats struct {
 	noTiming                    int // delays or timestamps without the times they need
 }
 
+// Exec runs trace-extract once its flags are parsed.
 func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 	delay, err := parseDelay(cmd.Delay)
 	if err != nil {

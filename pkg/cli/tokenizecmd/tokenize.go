@@ -90,6 +90,7 @@ type tokJob struct {
 	done     chan struct{}
 }
 
+// Exec runs trace-tokenize once its flags are parsed.
 func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 	if cmd.Jobs <= 0 {
 		// In a pipeline the stage before needs a CPU of its own; and with
