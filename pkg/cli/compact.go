@@ -14,6 +14,7 @@ import (
 // has only the input_ids after the first K, likewise. The line before must
 // be of the same session_id. Every stage reads compact records; they are
 // meant for piping the stages straight into each other.
+
 // CompactHelp explains --compact in the commands' help.
 const CompactHelp = `--compact writes each record relative to the line before it: when that
 line is of the same session, the messages (trace-tokenize: input_ids) the

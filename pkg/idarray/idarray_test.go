@@ -52,10 +52,7 @@ func TestFormatterEqualsMarshal(t *testing.T) {
 	var f Formatter
 	var prev []int
 	for i, ids := range session(r, 3000) {
-		shared := 0
-		for shared < min(len(prev), len(ids)) && prev[shared] == ids[shared] {
-			shared++
-		}
+		shared := sharedPrefix(prev, ids)
 		kept := shared
 		if r.IntN(4) == 0 {
 			kept = r.IntN(shared + 1) // a caller may keep fewer than it could
@@ -113,10 +110,7 @@ func TestParseAfter(t *testing.T) {
 	var p Parser
 	var prev []int
 	for i, ids := range session(r, 3000) {
-		kept := 0
-		for kept < min(len(prev), len(ids)) && prev[kept] == ids[kept] {
-			kept++
-		}
+		kept := sharedPrefix(prev, ids)
 		compact := r.IntN(3) > 0
 		var text []byte
 		if compact {
@@ -147,6 +141,15 @@ func TestParseAfter(t *testing.T) {
 	if len(p.IDs()) != 0 {
 		t.Fatal("the parser remembers ids after an error")
 	}
+}
+
+// sharedPrefix returns how many ids a and b start with alike.
+func sharedPrefix(a, b []int) int {
+	n := 0
+	for n < min(len(a), len(b)) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 func equal(a []uint32, b []int) bool {
