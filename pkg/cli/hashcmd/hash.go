@@ -285,23 +285,23 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	}
 	// The whole blocks of the ids a compact row shares with the row before
 	// have that row's hash ids (both rows chain from the root).
-	kept := 0
-	if parent < 0 && h.prevRoot {
+	root, kept, from := parent < 0, 0, parent
+	if root && h.prevRoot {
 		kept = min(shared/h.cmd.BlockSize, len(h.ids))
 	}
 	if kept > 0 {
-		parent = h.ids[kept-1]
+		from = h.ids[kept-1]
 	}
-	if h.ids, err = h.table.HashIDs(h.tokens[kept*h.cmd.BlockSize:], parent, h.ids[:kept]); err != nil {
+	if h.ids, err = h.table.HashIDs(h.tokens[kept*h.cmd.BlockSize:], from, h.ids[:kept]); err != nil {
 		return nil, err
 	}
-	h.prevRoot = kept > 0 || parent < 0
+	h.prevRoot = root
 	if h.last == nil {
 		h.last = map[string]int64{}
 	}
 	if len(h.ids) > 0 {
 		h.last[string(sid)] = h.ids[len(h.ids)-1]
-	} else if parent < 0 {
+	} else if root {
 		delete(h.last, string(sid))
 	}
 
