@@ -397,39 +397,52 @@ func (p *Prompt) Append(q *Prompt) {
 func (p *Prompt) Read(raw []byte, i int) (int, error) {
 	end, err := p.read(raw, i)
 	if err != nil {
-		p.text = p.text[:0]
-		if len(p.marks) > 0 {
-			p.text = p.text[:p.marks[len(p.marks)-1].end]
-		}
+		p.Keep(p.Messages()) // drop the bad message's partial text
 	}
 	return end, err
 }
 
 func (p *Prompt) read(raw []byte, i int) (int, error) {
+	pieces := p.pieces()
+	end, err := scanList(raw, i, func(i int) (int, error) {
+		end, err := appendMessage(&p.text, raw, i, &pieces)
+		if err == nil {
+			p.marks = append(p.marks, promptMark{len(p.text), pieces})
+		}
+		return end, err
+	})
+	if err != nil {
+		return 0, promptError(err)
+	}
+	return end, nil
+}
+
+// scanList reads the list of messages (or null) at raw[i], calling message
+// with the offset of each element, which returns the offset past it; it
+// returns the offset past the list.
+func scanList(raw []byte, i int, message func(i int) (int, error)) (int, error) {
 	if isNull(raw, i) {
 		return i + 4, nil
 	}
 	if i >= len(raw) || raw[i] != '[' {
-		return 0, promptError(errors.New("not a list"))
+		return 0, errors.New("not a list")
 	}
 	i = record.SkipSpace(raw, i+1)
-	pieces := p.pieces()
 	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
 		if k > 0 {
 			if raw[i] != ',' {
-				return 0, promptError(errors.New("want ',' between messages"))
+				return 0, errors.New("want ',' between messages")
 			}
 			i = record.SkipSpace(raw, i+1)
 		}
 		var err error
-		if i, err = appendMessage(&p.text, raw, i, &pieces); err != nil {
-			return 0, promptError(fmt.Errorf("message %d: %w", k, err))
+		if i, err = message(i); err != nil {
+			return 0, fmt.Errorf("message %d: %w", k, err)
 		}
-		p.marks = append(p.marks, promptMark{len(p.text), pieces})
 		i = record.SkipSpace(raw, i)
 	}
 	if i >= len(raw) {
-		return 0, promptError(errors.New("unterminated list"))
+		return 0, errors.New("unterminated list")
 	}
 	return i + 1, nil
 }
@@ -551,29 +564,16 @@ func Decode(raw []byte) ([]Message, error) {
 }
 
 func decodeList(raw []byte) ([]Message, error) {
-	i := record.SkipSpace(raw, 0)
-	if isNull(raw, i) {
-		if record.SkipSpace(raw, i+4) != len(raw) {
-			return nil, errors.New("extra data after null")
-		}
-		return nil, nil
+	start := record.SkipSpace(raw, 0)
+	var msgs []Message
+	if !isNull(raw, start) {
+		msgs = []Message{}
 	}
-	if i >= len(raw) || raw[i] != '[' {
-		return nil, errors.New("not a list")
-	}
-	msgs := []Message{}
 	var buf []byte // each content is decoded here first
-	i = record.SkipSpace(raw, i+1)
-	for k := 0; i < len(raw) && raw[i] != ']'; k++ {
-		if k > 0 {
-			if raw[i] != ',' {
-				return nil, errors.New("want ',' between messages")
-			}
-			i = record.SkipSpace(raw, i+1)
-		}
+	end, err := scanList(raw, start, func(i int) (int, error) {
 		role, has, end, err := scanMessage(&buf, "", raw, i)
 		if err != nil {
-			return nil, fmt.Errorf("message %d: %w", k, err)
+			return 0, err
 		}
 		var m Message
 		if has {
@@ -582,17 +582,17 @@ func decodeList(raw []byte) ([]Message, error) {
 		}
 		if role.at >= 0 {
 			if m.Role, err = decodeString(raw[role.at:role.end]); err != nil {
-				return nil, fmt.Errorf("message %d: role: %w", k, err)
+				return 0, fmt.Errorf("role: %w", err)
 			}
 		}
 		buf = buf[:0]
 		msgs = append(msgs, m)
-		i = record.SkipSpace(raw, end)
+		return end, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if i >= len(raw) {
-		return nil, errors.New("unterminated list")
-	}
-	if record.SkipSpace(raw, i+1) != len(raw) {
+	if record.SkipSpace(raw, end) != len(raw) {
 		return nil, errors.New("extra data after the list")
 	}
 	return msgs, nil

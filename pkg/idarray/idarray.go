@@ -93,13 +93,9 @@ func (p *Parser) ParseAfter(b []byte, start, kept int) (end int, err error) {
 		err = fmt.Errorf("continues %d ids of the previous array, which has %d", kept, len(p.ids))
 	} else {
 		p.ids, p.ends, p.reused = p.ids[:kept], p.ends[:0], kept
-		cur := b[start:]
-		if len(cur) == 0 || cur[0] != '[' {
-			err = syntaxErr(cur, "want an array of token ids")
-		} else if i := record.SkipSpace(cur, 1); i < len(cur) && cur[i] == ']' {
-			end = start + i + 1
-		} else {
-			end, err = p.ids1(cur, i, start)
+		var cur []byte
+		if cur, err = array(b, start); err == nil {
+			end, err = p.all(cur, start)
 		}
 	}
 	// The text is not remembered: the next Parse starts afresh.
@@ -112,21 +108,34 @@ func (p *Parser) ParseAfter(b []byte, start, kept int) (end int, err error) {
 }
 
 func (p *Parser) parse(b []byte, start int) (int, error) {
-	cur := b[start:]
-	if len(cur) == 0 || cur[0] != '[' {
-		return 0, syntaxErr(cur, "want an array of token ids")
+	cur, err := array(b, start)
+	if err != nil {
+		return 0, err
 	}
 	// Ids whose digits and the delimiter after them are the same bytes as
 	// last time are the same ids; resume just past the last of them.
 	same := commonPrefix(cur, p.text)
 	k, _ := slices.BinarySearch(p.ends, int32(same)) // ends[:k] < same
 	p.ends, p.ids, p.reused = p.ends[:k], p.ids[:k], k
-	i := 1
 	if k > 0 {
-		i = int(p.ends[k-1])
-		return p.afterID(cur, i, start)
+		return p.afterID(cur, int(p.ends[k-1]), start)
 	}
-	i = record.SkipSpace(cur, i)
+	return p.all(cur, start)
+}
+
+// array returns b from start on, which must open an array.
+func array(b []byte, start int) ([]byte, error) {
+	cur := b[start:]
+	if len(cur) == 0 || cur[0] != '[' {
+		return nil, syntaxErr(cur, "want an array of token ids")
+	}
+	return cur, nil
+}
+
+// all parses every id of the array cur (b[start:]), appending them to
+// p.ids, and returns the offset in b just past the array.
+func (p *Parser) all(cur []byte, start int) (int, error) {
+	i := record.SkipSpace(cur, 1)
 	if i < len(cur) && cur[i] == ']' {
 		return start + i + 1, nil
 	}
