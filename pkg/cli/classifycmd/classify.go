@@ -30,7 +30,7 @@ built-in rules are the reference converter's:
 
 --rules FILE replaces them with your own (YAML or JSON; see the README and
 rules/aiq-v2.yaml). priority is kept when the record has one (telemetry's
-latency_priority), else MEDIUM. cli.Streams: memory does not grow with input.
+latency_priority), else MEDIUM. Streams: memory does not grow with input.
 Compact records (trace-extract --compact) are read and written compact.`
 
 // ClassifyCmd is the grammar of trace-classify.

@@ -120,6 +120,11 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 	}
 	w := jsonl.NewWriter(s.Stdout)
 	x := &extractor{cmd: cmd, w: w, delay: delay, stderr: s.Stderr, originMs: math.NaN()}
+	if !cmd.Compact {
+		// Whole records repeat the conversation: remember the JSON text of
+		// long contents. Compact records do not repeat it.
+		x.json = &chat.JSONWriter{}
+	}
 	err = cli.EachInput(cmd.Files, s.Stdin, func(in cli.Input) error {
 		var bar *progress.Bar
 		if !cmd.Quiet {
@@ -194,8 +199,8 @@ type extractor struct {
 	stderr io.Writer
 	st     extractStats
 	buf    []byte
-	json   chat.JSONWriter // writes the messages field
-	msgs   []byte          // the messages field of the record being written
+	json   *chat.JSONWriter // writes the messages field; nil remembers nothing
+	msgs   []byte           // the messages field of the record being written
 	// The line written last, for --compact.
 	prevSession  string
 	prevMessages []chat.Message
