@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -26,6 +27,8 @@ type Row struct {
 	AgentType    string // "" when absent
 	Priority     string // "" when absent
 	Delay        int64  // -1 when absent
+	Model        string // "" when absent
+	Timestamp    bool   // the row has a timestamp
 }
 
 // Stats accumulates rows. Memory grows with the number of rows (a few ints
@@ -44,9 +47,36 @@ type Stats struct {
 	seen                    []uint64 // bitset of block ids used by earlier rows
 	unique                  int
 	hitRateSum              float64
+	hitRows                 int // rows with hash ids: aiperf averages the hit rate over them
 	hitTokens, totalTokens  int64
 	blockSize               int
+	mode                    Mode
+	history                 map[string]*sent // per session, for history rows
+	sent, largest           int64            // what aiperf will send, and its largest request
+	raisedOutputs           int
+	droppedEmpty            int
+	models                  counter
+	timestamps              bool
 }
+
+// Mode says how aiperf turns the rows of a file into requests, which decides
+// what a replay sends (aiperf's dataset/loader/mooncake_trace.py and
+// workers/session_manager.py).
+type Mode int
+
+const (
+	// History is aiperf's mode for rows with input_length (and hash_ids):
+	// rows are grouped by session_id, and each turn sends every earlier turn
+	// of its session plus the live answers to them, then its own prompt
+	// (ConversationContextMode.DELTAS_WITHOUT_RESPONSES).
+	History Mode = iota
+	// SelfContained is the mode of rows with messages: each is sent as it
+	// is (MESSAGE_ARRAY_WITH_RESPONSES).
+	SelfContained
+)
+
+// sent is what aiperf has accumulated for one session in History mode.
+type sent struct{ in, out int64 }
 
 type counter struct {
 	n     map[string]int
@@ -71,10 +101,19 @@ func (c *counter) mostCommon() []string {
 	return keys
 }
 
-// New returns an empty Stats for rows hashed with blocks of blockSize.
-func New(blockSize int) *Stats {
-	return &Stats{sessions: map[string]int{}, blockSize: blockSize}
+// New returns an empty Stats for rows hashed with blocks of blockSize that
+// aiperf replays in the given mode.
+func New(blockSize int, mode Mode) *Stats {
+	return &Stats{sessions: map[string]int{}, blockSize: blockSize, mode: mode, history: map[string]*sent{}}
 }
+
+// RaisedOutput counts a row whose output_length was below 1 and was written
+// as 1 (aiperf refuses a whole file with a row that asks for no token).
+func (s *Stats) RaisedOutput() { s.raisedOutputs++ }
+
+// DroppedEmpty counts a delta row with no new token that was left out
+// (aiperf would send a made-up one-token turn in its place).
+func (s *Stats) DroppedEmpty() { s.droppedEmpty++ }
 
 // Add adds a row.
 func (s *Stats) Add(r Row) {
@@ -121,6 +160,7 @@ func (s *Stats) Add(r Row) {
 	}
 	if len(r.HashIDs) > 0 {
 		s.hitRateSum += float64(first) / float64(len(r.HashIDs))
+		s.hitRows++
 	}
 	s.hitTokens += int64(min(first*s.blockSize, r.InputLength))
 	s.totalTokens += int64(r.InputLength)
@@ -130,6 +170,39 @@ func (s *Stats) Add(r Row) {
 			s.markSeen(id)
 		}
 	}
+	if r.Model != "" {
+		s.models.add(r.Model)
+	}
+	s.timestamps = s.timestamps || r.Timestamp
+	s.addReplay(r)
+}
+
+// addReplay adds what aiperf sends for the row: in History mode its
+// session's earlier turns and their answers (answers of output_length
+// tokens, as a server that answers in full gives) plus the row's prompt; a
+// row without a session is a session of its own. In SelfContained mode the
+// row's prompt.
+func (s *Stats) addReplay(r Row) {
+	n := int64(r.InputLength)
+	if s.mode == History && r.Session != "" {
+		h := s.history[r.Session]
+		if h == nil {
+			h = &sent{}
+			s.history[r.Session] = h
+		}
+		n += h.in + h.out
+		h.in += int64(r.InputLength)
+		h.out += int64(r.OutputLength)
+	}
+	s.sent += n
+	s.largest = max(s.largest, n)
+}
+
+// ReplayTokens returns the prompt tokens aiperf will send for the rows
+// added (chat template tokens aside), the largest single request, and the
+// prompt tokens the trace recorded for the same calls.
+func (s *Stats) ReplayTokens() (sent, largest, recorded int64) {
+	return s.sent, s.largest, s.fullTokens
 }
 
 func (s *Stats) isSeen(id int64) bool {
@@ -157,8 +230,8 @@ func (s *Stats) UniqueBlocks() int { return s.unique }
 // HitRate returns the mean per-row theoretical prefix-cache hit rate and the
 // token-weighted one.
 func (s *Stats) HitRate() (mean, weighted float64) {
-	if s.rows > 0 {
-		mean = s.hitRateSum / float64(s.rows)
+	if s.hitRows > 0 {
+		mean = s.hitRateSum / float64(s.hitRows)
 	}
 	if s.totalTokens > 0 {
 		weighted = float64(s.hitTokens) / float64(s.totalTokens)
@@ -170,6 +243,9 @@ func (s *Stats) HitRate() (mean, weighted float64) {
 type Replay struct {
 	File      string // the output file ("" when unknown)
 	Tokenizer string // the tokenizer the rows were made with
+	// Fixes names the conversion that replays the recorded load, for the
+	// warning printed when aiperf would send much more than was recorded.
+	Fixes string
 }
 
 // Print writes the statistics block, in the reference's layout first.
@@ -203,17 +279,15 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 			fmt.Fprintf(w, "  %s: %d\n", k, s.priorities.n[k])
 		}
 	}
-	dist(w, "Input Length (tokens)", s.inputs)
-	dist(w, "Output Length (tokens)", s.outputs)
-	dist(w, "Hash IDs per entry", s.hashes)
+	dist(w, "Input Length (tokens)", s.inputs, 50, 99)
+	dist(w, "Output Length (tokens)", s.outputs, 50, 99)
+	dist(w, "Hash IDs per entry", s.hashes, 50, 99)
 	if len(s.delays) > 0 {
 		d := make([]int, len(s.delays))
 		for i, v := range s.delays {
 			d[i] = int(v)
 		}
-		dist(w, "Delay (ms)", d)
-		sorted := slices.Sorted(slices.Values(d))
-		fmt.Fprintf(w, "  p90: %d\n", percentile(sorted, 90))
+		dist(w, "Delay (ms)", d, 50, 90, 99)
 	}
 	if s.fullTokens != s.inputTokens && s.inputTokens > 0 {
 		fmt.Fprintf(w, "\nHistory duplication factor: %.2f (cumulative input tokens / delta input tokens)\n",
@@ -223,10 +297,49 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 		fmt.Fprintf(w, "Server prompt_tokens / tokenized input: %.2f (chat template and tool schemas count in the former)\n",
 			float64(s.promptTokens)/float64(s.promptInput))
 	}
-	m, wt := s.HitRate()
-	fmt.Fprintf(w, "\nPrefix blocks (block size %d): %d unique of %d\n", s.blockSize, s.unique, sum(s.hashes))
-	fmt.Fprintf(w, "Theoretical prefix-cache hit rate: %.1f%% mean per row, %.1f%% of input tokens\n", 100*m, 100*wt)
+	if s.raisedOutputs > 0 {
+		fmt.Fprintf(w, "Rows with output_length 0 written as 1: %d (aiperf refuses a file with a row that asks for no token)\n", s.raisedOutputs)
+	}
+	if s.droppedEmpty > 0 {
+		fmt.Fprintf(w, "Delta rows with no new token left out: %d (aiperf would send a made-up one-token turn)\n", s.droppedEmpty)
+	}
+	if s.mode == History {
+		m, wt := s.HitRate()
+		fmt.Fprintf(w, "\nPrefix blocks (block size %d): %d unique of %d\n", s.blockSize, s.unique, sum(s.hashes))
+		fmt.Fprintf(w, "Theoretical prefix-cache hit rate: %.1f%% mean per row, %.1f%% of input tokens\n", 100*m, 100*wt)
+	}
+	s.printReplay(w, rp)
 	fmt.Fprintln(w, line)
+	s.printCommand(w, rp)
+}
+
+// printReplay says what aiperf will send for the file, next to what was
+// recorded, and warns when it is much more.
+func (s *Stats) printReplay(w io.Writer, rp Replay) {
+	sent, largest, recorded := s.ReplayTokens()
+	how := "rows with messages are sent as they are"
+	if s.mode == History {
+		how = "each turn re-sends its session's earlier turns and their answers"
+	}
+	fmt.Fprintf(w, "\nReplay (%s):\n", how)
+	factor := 0.0
+	if recorded > 0 {
+		factor = float64(sent) / float64(recorded)
+	}
+	fmt.Fprintf(w, "  aiperf will send %s prompt tokens for %s recorded (%.2fx); largest request %s tokens\n",
+		thousands(sent), thousands(recorded), factor, thousands(largest))
+	if factor > 1.1 {
+		fix := rp.Fixes
+		if fix == "" {
+			fix = "message rows (the scripts' --emit messages; in a pipeline trace-tokenize --messages synthetic\n  | trace-hash --emit messages)"
+		}
+		fmt.Fprintf(w, "  warning: the replay sends %.1fx the recorded prompt tokens, because agent prompts already\n"+
+			"  carry their history; %s replay the recorded load\n", factor, fix)
+	}
+}
+
+// printCommand prints the aiperf command that replays the whole file.
+func (s *Stats) printCommand(w io.Writer, rp Replay) {
 	file := rp.File
 	if file == "" {
 		file = "<output.jsonl>"
@@ -235,24 +348,74 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 	if tok == "" {
 		tok = "<tokenizer>"
 	}
-	fmt.Fprintf(w, "\nReplay with aiperf:\n  aiperf profile --model <model> --tokenizer %s --endpoint-type chat --streaming \\\n"+
-		"    --url http://localhost:8000 --input-file %s --custom-dataset-type mooncake_trace \\\n"+
-		"    --isl-block-size %d --concurrency 10\n", tok, file, s.blockSize)
+	model := "<model>"
+	if m := s.models.mostCommon(); len(m) > 0 {
+		model = m[0]
+	}
+	fmt.Fprintf(w, "\nReplay with aiperf:\n  aiperf profile --model %s --tokenizer %s --endpoint-type chat --streaming \\\n"+
+		"    --url http://localhost:8000 --input-file %s --custom-dataset-type mooncake_trace \\\n    ", model, tok, file)
+	if s.mode == History {
+		fmt.Fprintf(w, "--isl-block-size %d ", s.blockSize)
+	}
+	if s.timestamps {
+		fmt.Fprintln(w, "--fixed-schedule")
+	} else {
+		fmt.Fprintf(w, "--num-sessions %d --concurrency %d\n", len(s.sessions), min(10, len(s.sessions)))
+	}
+	if s.mode == History {
+		fmt.Fprintf(w, "  (aiperf 0.11 refuses --isl-block-size with --input-file and assumes %d-token blocks: there,\n"+
+			"  convert with --block-size 512 or write message rows; later versions pass it to the trace loader)\n", 512)
+	}
 }
 
-func dist(w io.Writer, title string, v []int) {
+// dist prints the distribution of v: min, max, mean and the percentiles ps,
+// interpolated as numpy's percentile (and so aiperf) does.
+func dist(w io.Writer, title string, v []int, ps ...float64) {
 	if len(v) == 0 {
 		return
 	}
 	sorted := slices.Sorted(slices.Values(v))
-	fmt.Fprintf(w, "\n%s:\n  Min: %d\n  Max: %d\n  Avg: %.1f\n  p50: %d\n  p99: %d\n",
-		title, sorted[0], sorted[len(sorted)-1], mean(v), percentile(sorted, 50), percentile(sorted, 99))
+	fmt.Fprintf(w, "\n%s:\n  Min: %d\n  Max: %d\n  Avg: %.1f\n", title, sorted[0], sorted[len(sorted)-1], mean(v))
+	for _, p := range ps {
+		fmt.Fprintf(w, "  p%g: %s\n", p, number(percentile(sorted, p)))
+	}
 }
 
-// percentile returns the nearest-rank percentile of sorted values.
-func percentile(sorted []int, p float64) int {
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[max(rank-1, 0)]
+// percentile returns the p-th percentile of sorted values with linear
+// interpolation between the closest ranks (numpy's default method).
+func percentile(sorted []int, p float64) float64 {
+	pos := p / 100 * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	if lo >= len(sorted)-1 {
+		return float64(sorted[len(sorted)-1])
+	}
+	return float64(sorted[lo]) + (pos-float64(lo))*float64(sorted[lo+1]-sorted[lo])
+}
+
+// number formats v as an integer when it is one, else with one decimal.
+func number(v float64) string {
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// thousands formats n with commas between groups of three digits.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
 
 func mean(v []int) float64 { return float64(sum(v)) / float64(len(v)) }

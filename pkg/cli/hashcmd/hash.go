@@ -157,7 +157,7 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 		}
 	}
 
-	h := &hasher{cmd: cmd, table: table, drop: drop, tableTok: "", st: stats.New(cmd.BlockSize)}
+	h := &hasher{cmd: cmd, table: table, drop: drop, tableTok: "", st: stats.New(cmd.BlockSize, stats.History)}
 	if table != nil {
 		h.tableTok = table.Tokenizer()
 	}
@@ -169,6 +169,9 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 		out, err := h.row(line)
 		if err != nil {
 			return cli.DataError(r.Errorf("%v", err))
+		}
+		if out == nil { // left out
+			return nil
 		}
 		if err := w.WriteLine(out); err != nil {
 			return cli.WriteError(err)
@@ -226,6 +229,8 @@ type hasher struct {
 	tokens   []uint32
 	ids      []int64
 	buf      []byte
+	raised   bool             // the row's output_length was raised to 1
+	carry    map[string]int64 // delay of left-out rows, per session
 }
 
 func (h *hasher) row(line []byte) ([]byte, error) {
@@ -296,6 +301,21 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		return nil, err
 	}
 	h.prevRoot = root
+	if !root && len(h.tokens) == 0 {
+		// A delta row that adds nothing: aiperf would make up a one-token
+		// turn for it. Its session's chain stays where it was.
+		// Its delay is added to the session's next row's.
+		if h.cmd.Stats || !h.cmd.Quiet {
+			h.st.DroppedEmpty()
+		}
+		if d, ok, _ := h.rec.Int("delay"); ok && d > 0 {
+			if h.carry == nil {
+				h.carry = map[string]int64{}
+			}
+			h.carry[string(sid)] += d
+		}
+		return nil, nil
+	}
 	if h.last == nil {
 		h.last = map[string]int64{}
 	}
@@ -306,6 +326,7 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	}
 
 	h.out.Reset()
+	h.raised = false
 	for _, k := range leading {
 		switch k {
 		case "input_length":
@@ -313,6 +334,27 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		case "hash_ids":
 			h.buf = record.AppendInts(h.buf[:0], h.ids)
 			h.out.Set(k, h.buf)
+		case "delay":
+			if c := h.carry[string(sid)]; c > 0 {
+				delete(h.carry, string(sid))
+				d, _, _ := h.rec.Int(k)
+				h.out.SetInt(k, d+c)
+			} else if v, ok := h.rec.Get(k); ok {
+				h.out.Set(k, v)
+			}
+		case "output_length":
+			v, ok := h.rec.Get(k)
+			if !ok {
+				break
+			}
+			if n, _, err := h.rec.Int(k); err == nil && n < 1 {
+				// aiperf refuses a whole file with a row that asks for no
+				// token (its Turn.max_tokens must be at least 1).
+				h.out.SetInt(k, 1)
+				h.raised = true
+				break
+			}
+			h.out.Set(k, v)
 		default:
 			if v, ok := h.rec.Get(k); ok {
 				h.out.Set(k, v)
@@ -390,6 +432,13 @@ func (h *hasher) addStats() {
 		prompt = -1
 	}
 	parent, _, _ := h.rec.String("parent_session")
+	model, _, _ := h.rec.String("model")
+	_, stamped := h.rec.Get("timestamp")
+	if h.raised {
+		outLen = 1
+		h.st.RaisedOutput()
+	}
 	h.st.Add(stats.Row{Session: sid, Parent: parent, InputLength: len(h.tokens), FullLength: int(full),
-		OutputLength: int(outLen), PromptTokens: prompt, HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay})
+		OutputLength: int(outLen), PromptTokens: prompt, HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay,
+		Model: model, Timestamp: stamped})
 }
