@@ -281,7 +281,9 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 	}
 	dist(w, "Input Length (tokens)", s.inputs, 50, 99)
 	dist(w, "Output Length (tokens)", s.outputs, 50, 99)
-	dist(w, "Hash IDs per entry", s.hashes, 50, 99)
+	if s.mode == History {
+		dist(w, "Hash IDs per entry", s.hashes, 50, 99)
+	}
 	if len(s.delays) > 0 {
 		d := make([]int, len(s.delays))
 		for i, v := range s.delays {

@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"agenttrace/pkg/chat"
 	"agenttrace/pkg/cli"
 	"agenttrace/pkg/idarray"
 	"agenttrace/pkg/jsonl"
@@ -37,6 +39,20 @@ passed through; input_ids and trace-extract's bookkeeping fields (messages,
 tokenizer, model, request, function, source, prompt_tokens, start_ms, end_ms,
 timestamp_raw, latency_ms) are dropped unless --keep names them.
 
+--emit messages writes rows that aiperf sends as they are: session_id,
+agent_type, messages (the record's, whole: trace-tokenize --messages
+synthetic gives token-exact stand-ins, --messages real the recorded text),
+output_length, delay, timestamp, priority and the fields passed through;
+no input_length or hash_ids (aiperf takes them only without messages). A
+replay then sends each call's prompt as recorded, instead of re-sending
+every earlier turn of the session on top of prompts that already hold
+them. The blocks are still hashed (for --table and the statistics).
+
+Every row asks for at least one output token (a row with output_length 0
+is written with 1: aiperf refuses a file holding one), and a delta row
+with no new token is left out (aiperf would make up a one-token turn);
+both are counted in the statistics.
+
 --table FILE keeps the block table across runs: it is loaded if it exists,
 its numbering continued, and saved atomically at the end, so traces converted
 one after another share one id space. The file records the block size and the
@@ -51,6 +67,7 @@ type HashCmd struct {
 	Table       string        `placeholder:"FILE" help:"Persistent prefix table: load, continue and save it."`
 	LockTimeout time.Duration `default:"60s" help:"How long to wait for another run holding the table."`
 	Keep        []string      `placeholder:"FIELD" help:"Keep these fields (comma-separated) that are dropped by default."`
+	Emit        string        `enum:"rows,messages" default:"rows" help:"rows: Mooncake rows with input_length and hash_ids; messages: rows with the records' messages, which aiperf sends as they are."`
 	Stats       bool          `help:"Print the full statistics block and the aiperf command on stderr."`
 	ReplayFile  string        `placeholder:"FILE" help:"The output file's name, for the aiperf command --stats prints."`
 	Quiet       bool          `short:"q" help:"Print no summary on stderr."`
@@ -122,6 +139,21 @@ var dropped = []string{"input_ids", "messages", "tokenizer", "model", "request",
 // leading are the Mooncake fields, in the order they are written.
 var leading = []string{"session_id", "agent_type", "input_length", "output_length", "hash_ids", "delay", "timestamp", "priority"}
 
+// messageLeading are the fields of a message row (--emit messages), in the
+// order they are written: aiperf takes input_length and hash_ids only in
+// rows without messages.
+var messageLeading = []string{"session_id", "agent_type", "messages", "output_length", "delay", "timestamp", "priority"}
+
+// leadingSet holds the fields of both kinds of rows, which are never passed
+// through.
+var leadingSet = map[string]bool{}
+
+func init() {
+	for _, k := range append(slices.Clone(leading), messageLeading...) {
+		leadingSet[k] = true
+	}
+}
+
 func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	if cmd.BlockSize <= 0 {
 		return cli.UsageError(fmt.Errorf("--block-size must be a positive number of tokens, got %d", cmd.BlockSize))
@@ -157,7 +189,11 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 		}
 	}
 
-	h := &hasher{cmd: cmd, table: table, drop: drop, tableTok: "", st: stats.New(cmd.BlockSize, stats.History)}
+	mode := stats.History
+	if cmd.Emit == "messages" {
+		mode = stats.SelfContained
+	}
+	h := &hasher{cmd: cmd, table: table, drop: drop, tableTok: "", st: stats.New(cmd.BlockSize, mode)}
 	if table != nil {
 		h.tableTok = table.Tokenizer()
 	}
@@ -231,6 +267,8 @@ type hasher struct {
 	buf      []byte
 	raised   bool             // the row's output_length was raised to 1
 	carry    map[string]int64 // delay of left-out rows, per session
+	msgs     []chat.Message   // --emit messages: the previous row's messages
+	msgsBuf  []byte
 }
 
 func (h *hasher) row(line []byte) ([]byte, error) {
@@ -327,8 +365,21 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 
 	h.out.Reset()
 	h.raised = false
-	for _, k := range leading {
+	fields := leading
+	if h.cmd.Emit == "messages" {
+		fields = messageLeading
+		if v, ok := h.rec.Get("continues"); ok && string(v) == "true" {
+			return nil, errors.New("a delta row (trace-tokenize --rows delta) cannot be a message row, which holds the whole prompt: tokenize with --rows cumulative")
+		}
+		if err := h.readMessages(samePrev); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range fields {
 		switch k {
+		case "messages":
+			h.msgsBuf = chat.AppendJSON(h.msgsBuf[:0], h.msgs)
+			h.out.Set(k, h.msgsBuf)
 		case "input_length":
 			h.out.SetInt(k, int64(len(h.tokens)))
 		case "hash_ids":
@@ -361,12 +412,8 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 			}
 		}
 	}
-	lead := map[string]bool{}
-	for _, k := range leading {
-		lead[k] = true
-	}
 	for _, f := range h.rec.Fields {
-		if !lead[f.Key] && !h.drop[f.Key] {
+		if !leadingSet[f.Key] && !h.drop[f.Key] {
 			h.out.Set(f.Key, f.Value)
 		}
 	}
@@ -441,4 +488,33 @@ func (h *hasher) addStats() {
 	h.st.Add(stats.Row{Session: sid, Parent: parent, InputLength: len(h.tokens), FullLength: int(full),
 		OutputLength: int(outLen), PromptTokens: prompt, HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay,
 		Model: model, Timestamp: stamped})
+}
+
+// readMessages sets h.msgs to the record's whole message list: its
+// messages, after the first shared_messages of the line before when the
+// record is compact.
+func (h *hasher) readMessages(samePrev bool) error {
+	raw, ok := h.rec.Get("messages")
+	if !ok {
+		return errors.New(`no "messages": --emit messages needs records that keep them (trace-tokenize --messages synthetic or real)`)
+	}
+	shared, err := cli.SharedCount(&h.rec, "shared_messages")
+	if err != nil {
+		return err
+	}
+	if shared > 0 && !samePrev {
+		return cli.CompactError("shared_messages", shared, 0, false)
+	}
+	if shared > len(h.msgs) {
+		return cli.CompactError("shared_messages", shared, len(h.msgs), true)
+	}
+	added, err := chat.Decode(raw)
+	if err != nil {
+		return fmt.Errorf("messages: %w", err)
+	}
+	h.msgs = append(h.msgs[:shared], added...)
+	if len(h.msgs) == 0 {
+		return errors.New("messages is empty: aiperf needs at least one message in a row")
+	}
+	return nil
 }

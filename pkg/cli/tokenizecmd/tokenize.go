@@ -17,6 +17,7 @@ import (
 	"agenttrace/pkg/idarray"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/record"
+	"agenttrace/pkg/synthtext"
 	"agenttrace/pkg/tokenize"
 	"agenttrace/pkg/tokenize/llama3"
 	"agenttrace/pkg/tokenize/resolve"
@@ -29,7 +30,16 @@ const tokenizeHelp = `Add the token ids of each record's prompt to it.
 The prompt text is the record's non-null messages[].content joined with "\n"
 (see trace-extract); it is encoded exactly as the Hugging Face tokenizer does
 with add_special_tokens=False. Each record gains input_length, tokenizer and
-input_ids; messages is dropped unless --keep-messages.
+input_ids; messages is dropped unless --messages keeps it.
+
+--messages synthetic keeps the messages with each content replaced by a
+stand-in that this tokenizer encodes to exactly as many tokens as the
+recorded content: words of a fixed list, drawn from a hash of the recorded
+ids, so that two contents share a stand-in prefix exactly as far as their
+recorded ids (and the messages before them) do, to the block of
+--synthetic-block ids. Nothing of the recorded text is kept; the same input
+gives the same bytes on every run. For trace-hash --emit messages (rows aiperf
+sends as they are). --messages real keeps the recorded text.
 
 --tokenizer auto (the default) decides once, from the model of the records of
 the first 5 requests (or sessions), as the reference converter does; the
@@ -61,7 +71,9 @@ get the whole prompt. Use --threads in trace-extract when agents interleave.
 type TokenizeCmd struct {
 	Files        []string `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
 	Tokenizer    string   `default:"auto" placeholder:"auto|NAME|PATH" help:"Tokenizer: auto, a Hugging Face model name, or a tokenizer.json path."`
-	KeepMessages bool     `help:"Keep the messages field (it is dropped once tokenized)."`
+	Messages     string   `enum:"drop,real,synthetic" default:"drop" help:"What to do with the messages field once tokenized: drop it, keep it (real), or keep it with token-exact synthetic contents (synthetic)."`
+	KeepMessages bool     `help:"Same as --messages real."`
+	SynthBlock   int      `name:"synthetic-block" default:"16" placeholder:"N" help:"Recorded ids per stand-in block (--messages synthetic): stand-ins share prefixes to this many tokens."`
 	Jobs         int      `short:"j" placeholder:"N" help:"Worker goroutines, and CPUs used (default: the number of CPUs minus one, at least one)."`
 	Full         bool     `help:"Encode every prompt from scratch instead of reusing the previous prompt's tokens (slower; the ids are the same)."`
 	Rows         string   `enum:"cumulative,delta" default:"cumulative" help:"cumulative: the whole prompt, as the reference; delta: a call that extends its session's previous call gets only the new messages (minus the previous response), for aiperf multi-turn replay."`
@@ -92,6 +104,9 @@ type tokJob struct {
 
 // Exec runs trace-tokenize once its flags are parsed.
 func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
+	if cmd.KeepMessages && cmd.Messages == "drop" {
+		cmd.Messages = "real"
+	}
 	if cmd.Jobs <= 0 {
 		// In a pipeline the stage before needs a CPU of its own; and with
 		// one worker, one CPU: handing records between goroutines on two
@@ -167,6 +182,12 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 	if !cmd.Quiet && cmd.Tokenizer != "auto" {
 		fmt.Fprintf(s.Stderr, "trace-tokenize: tokenizer %s (%s)\n", name, src)
 	}
+	var gen *synthtext.Generator
+	if cmd.Messages == "synthetic" {
+		if gen, err = synthtext.New(tok, cmd.SynthBlock); err != nil {
+			return cli.UsageError(err)
+		}
+	}
 
 	// Workers: records of one session go to one worker, which keeps the
 	// session's last prompt; results are written in input order.
@@ -178,7 +199,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 		wg.Add(1)
 		go func(in <-chan *tokJob) {
 			defer wg.Done()
-			w := newTokWorker(tok, cmd, free)
+			w := newTokWorker(tok, cmd, free, gen)
 			for j := range in {
 				j.out, j.ntok, j.err = w.process(j)
 				close(j.done)
@@ -299,6 +320,8 @@ type tokWorker struct {
 	spare   chat.Prompt             // the next prompt is built here
 	convs   map[string]conversation // --rows delta: every session's last call
 	hash    *xxh3.Hasher
+	gen     *synthtext.Generator // --messages synthetic
+	stand   []byte               // the stand-in messages, as JSON
 }
 
 // memoLimit bounds the sessions a worker remembers (the least recently
@@ -316,6 +339,18 @@ type sessionMemo struct {
 
 	msgs []chat.Message // for compact records with --rows delta
 	used int            // when last used, for eviction
+	// --messages synthetic: the previous record's messages, each with a
+	// hash of its role and content, the key after it, and its stand-in.
+	synth []standIn
+}
+
+// standIn is a message and its synthetic stand-in.
+type standIn struct {
+	sum     xxh3.Uint128 // role and recorded content
+	key     synthtext.Key
+	content []byte // the stand-in content
+	null    bool   // the content is null
+	role    string
 }
 
 // conversation identifies the messages of a session's last call, for
@@ -327,12 +362,13 @@ type conversation struct {
 	sum uint64
 }
 
-func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd, free buffers) *tokWorker {
+func newTokWorker(tok *tokenize.Tokenizer, cmd *TokenizeCmd, free buffers, gen *synthtext.Generator) *tokWorker {
 	return &tokWorker{
 		free:    free,
+		gen:     gen,
 		enc:     tok.NewEncoder(),
 		name:    record.AppendString(nil, tok.Name()),
-		keep:    cmd.KeepMessages,
+		keep:    cmd.Messages != "drop",
 		full:    cmd.Full,
 		delta:   cmd.Rows == "delta",
 		compact: cmd.Compact,
@@ -421,6 +457,12 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		w.rec.Delete("messages")
 		w.rec.Delete("shared_messages")
 	}
+	if w.gen != nil {
+		if err := w.standIns(sm, raw, shared); err != nil {
+			return nil, 0, err
+		}
+		w.rec.Set("messages", w.stand)
+	}
 	w.rec.SetInt("input_length", int64(len(ids)))
 	w.rec.Set("tokenizer", w.name)
 	w.rec.Delete("shared_ids") // a record tokenized again
@@ -496,6 +538,7 @@ func (w *tokWorker) session(key string) *sessionMemo {
 		sm = w.memos[oldest]
 		delete(w.memos, oldest)
 		sm.msgs = nil
+		sm.synth = sm.synth[:0]
 	}
 	sm.used = w.clock
 	w.memos[key] = sm
@@ -541,4 +584,67 @@ func (w *tokWorker) newMessages(session string, cur []chat.Message) ([]chat.Mess
 		added = added[1:]
 	}
 	return added, true
+}
+
+// standIns sets w.stand to the JSON of the record's messages with synthetic
+// contents: the messages of raw, which follow the first shared messages of
+// the session's previous record. A message equal to the previous record's
+// at its place, after equal ones, keeps its stand-in; the others are
+// tokenized one by one (the recorded token count of a message is that of
+// its content alone).
+func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int) error {
+	msgs, err := chat.Decode(raw)
+	if err != nil {
+		return err
+	}
+	if shared > len(sm.synth) {
+		return cli.CompactError("shared_messages", shared, len(sm.synth), true)
+	}
+	prev := sm.synth
+	same := shared == 0 // whole records: compare with the previous one's
+	next := make([]standIn, shared, shared+len(msgs))
+	copy(next, prev[:shared])
+	for i, m := range msgs {
+		at := shared + i
+		w.hash.Reset()
+		w.hash.WriteString(m.Role)
+		if m.Content == nil {
+			w.hash.Write([]byte{0})
+		} else {
+			w.hash.Write([]byte{1})
+			w.hash.WriteString(*m.Content)
+		}
+		sum := w.hash.Sum128()
+		if same && at < len(prev) && prev[at].sum == sum {
+			next = append(next, prev[at])
+			continue
+		}
+		same = false
+		before := synthtext.Root
+		if at > 0 {
+			before = next[at-1].key
+		}
+		s := standIn{sum: sum, role: m.Role, null: m.Content == nil}
+		start := synthtext.Start(before, m.Role)
+		s.key = start
+		if m.Content != nil {
+			ids := w.enc.Encode(*m.Content)
+			s.content, s.key = w.gen.Append(make([]byte, 0, 8*len(ids)), start, ids)
+		}
+		next = append(next, s)
+	}
+	sm.synth = next
+	// The messages field holds what the record held: the ones after the
+	// shared ones.
+	out := make([]chat.Message, 0, len(msgs))
+	for _, s := range next[shared:] {
+		m := chat.Message{Role: s.role}
+		if !s.null {
+			c := unsafe.String(unsafe.SliceData(s.content), len(s.content))
+			m.Content = &c
+		}
+		out = append(out, m)
+	}
+	w.stand = chat.AppendJSON(w.stand[:0], out)
+	return nil
 }

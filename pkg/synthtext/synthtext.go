@@ -1,0 +1,153 @@
+// Package synthtext makes synthetic stand-ins for the contents of recorded
+// chat messages: text that a tokenizer encodes to exactly as many tokens as
+// the recorded content, that shares a prefix with another stand-in exactly
+// when the recorded token ids do (to the block), and that holds nothing of
+// the recorded text.
+//
+// A stand-in is a run of words from a fixed list (words.txt, made by
+// scripts/genwords from a public English dictionary), joined by single
+// spaces. New keeps the words the tokenizer encodes as one token both alone
+// and after a space, and checks that the joined list encodes word by word:
+// then n words are n tokens, whatever the words.
+//
+// Which words: the recorded ids are cut into blocks; each block has a key,
+// a 128-bit hash of the key before it and its ids (the first block's key
+// before it is the message's start key, which hashes the previous message's
+// last key and the role). A block's words are drawn from a generator seeded
+// with its key. So two messages get the same words up to the block where
+// their recorded ids (or what came before them) differ, and the words are
+// a function of a hash: nothing of the text can be read back from them
+// beyond guessing whole blocks.
+package synthtext
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"github.com/zeebo/xxh3"
+
+	"agenttrace/pkg/tokenize"
+)
+
+//go:embed words.txt
+var wordList string
+
+// Key identifies a position in a conversation: everything recorded before
+// it, as a 128-bit hash.
+type Key = xxh3.Uint128
+
+// Root is the key before the first message of every conversation.
+var Root = Key{Hi: 0x6167656e74747261, Lo: 0x636573796e746831}
+
+// minWords is the fewest words a tokenizer must keep: with fewer, two
+// different short blocks would too often get the same words.
+const minWords = 256
+
+// A Generator makes stand-in text for one tokenizer. It is safe for
+// concurrent use.
+type Generator struct {
+	words     []string
+	blockSize int
+	name      string
+}
+
+// New returns a Generator for the tokenizer that enc encodes with, drawing
+// the words of each block of blockSize recorded ids from one seed. It fails
+// when the tokenizer keeps fewer than 256 words of the list, or when words
+// joined by spaces do not encode word by word (a tokenizer that merges
+// across spaces).
+func New(tok *tokenize.Tokenizer, blockSize int) (*Generator, error) {
+	if blockSize <= 0 {
+		return nil, fmt.Errorf("synthetic text block size must be positive, got %d", blockSize)
+	}
+	enc := tok.NewEncoder()
+	var words []string
+	var want []int
+	for w := range strings.SplitSeq(strings.TrimSpace(wordList), "\n") {
+		alone, spaced := enc.Encode(w), enc.Encode(" "+w)
+		if len(alone) == 1 && len(spaced) == 1 {
+			words = append(words, w)
+			want = append(want, spaced[0])
+		}
+	}
+	if len(words) < minWords {
+		return nil, fmt.Errorf("tokenizer %s encodes only %d of the %d stand-in words as one token: it cannot make synthetic text (keep the recorded text instead)",
+			tok.Name(), len(words), strings.Count(wordList, "\n"))
+	}
+	// The first word starts the text without a space.
+	got := enc.Encode(strings.Join(words, " "))
+	if len(got) != len(words) || got[0] != enc.Encode(words[0])[0] || !equal(got[1:], want[1:]) {
+		return nil, fmt.Errorf("tokenizer %s does not encode words joined by spaces word by word: it cannot make synthetic text (keep the recorded text instead)", tok.Name())
+	}
+	return &Generator{words: words, blockSize: blockSize, name: tok.Name()}, nil
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Words returns the number of words the tokenizer kept.
+func (g *Generator) Words() int { return len(g.words) }
+
+// BlockSize returns the number of recorded ids that share one seed.
+func (g *Generator) BlockSize() int { return g.blockSize }
+
+// Start returns the key a message of the given role starts from, after the
+// message whose last key is prev (Root for the first message).
+func Start(prev Key, role string) Key {
+	b := make([]byte, 0, 16+5+len(role))
+	b = binary.LittleEndian.AppendUint64(b, prev.Lo)
+	b = binary.LittleEndian.AppendUint64(b, prev.Hi)
+	b = append(b, "role:"...)
+	b = append(b, role...)
+	return xxh3.Hash128(b)
+}
+
+// Append appends to dst the stand-in for a message content whose recorded
+// ids are ids, starting from key start (see Start), and returns it with the
+// message's last key: the key of its last block, or start when ids is
+// empty (the content is then "").
+func (g *Generator) Append(dst []byte, start Key, ids []int) ([]byte, Key) {
+	key := start
+	var stack [16 + 4*64]byte
+	buf := stack[:0]
+	for i := 0; i < len(ids); i += g.blockSize {
+		block := ids[i:min(i+g.blockSize, len(ids))]
+		key, buf = blockKey(buf[:0], key, block)
+		// splitmix64 over the key: a fixed, portable sequence.
+		s := key.Lo ^ key.Hi
+		for j := range block {
+			s += 0x9e3779b97f4a7c15
+			z := s
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+			z ^= z >> 31
+			if i+j > 0 {
+				dst = append(dst, ' ')
+			}
+			dst = append(dst, g.words[z%uint64(len(g.words))]...)
+		}
+	}
+	return dst, key
+}
+
+// blockKey returns the key of a block of ids after the key prev, and buf
+// (grown if it had to) for the next call.
+func blockKey(buf []byte, prev Key, block []int) (Key, []byte) {
+	buf = binary.LittleEndian.AppendUint64(buf, prev.Lo)
+	buf = binary.LittleEndian.AppendUint64(buf, prev.Hi)
+	for _, id := range block {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(id))
+	}
+	return xxh3.Hash128(buf), buf
+}

@@ -1,0 +1,233 @@
+package synthtext
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"agenttrace/pkg/tokenize"
+	"agenttrace/pkg/tokenize/resolve"
+)
+
+// builtins are the built-in tokenizers every stand-in must suit.
+var builtins = []string{
+	"meta-llama/Llama-3.3-70B-Instruct",
+	"meta-llama/Meta-Llama-3-8B",
+	"deepseek-ai/DeepSeek-R1-Distill-Llama-8B",
+	"cl100k_base",
+	"o200k_base",
+}
+
+func load(t *testing.T, name string) *tokenize.Tokenizer {
+	t.Helper()
+	tok, _, err := resolve.Resolve(context.Background(), name, resolve.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// wordsTokenizer writes a byte-level BPE tokenizer.json whose merges build
+// the first n words of the list, alone and after a space (Ġ), on the
+// pattern of testdata/tokenizers/tiny-gpt2, and loads it through the
+// tokenizer.json path.
+func wordsTokenizer(t *testing.T, n int) *tokenize.Tokenizer {
+	t.Helper()
+	raw, err := os.ReadFile("../../testdata/tokenizers/tiny-gpt2/tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tj map[string]any
+	if err := json.Unmarshal(raw, &tj); err != nil {
+		t.Fatal(err)
+	}
+	model := tj["model"].(map[string]any)
+	vocab := map[string]any{}
+	for k, v := range model["vocab"].(map[string]any) {
+		if v.(float64) < 256 {
+			vocab[k] = v
+		}
+	}
+	var merges []string
+	add := func(a, b string) {
+		if _, ok := vocab[a+b]; ok {
+			return
+		}
+		merges = append(merges, a+" "+b)
+		vocab[a+b] = float64(len(vocab))
+	}
+	for _, w := range strings.Fields(wordList)[:n] {
+		for _, s := range []string{w, "Ġ" + w} {
+			r := []rune(s)
+			cur := string(r[0])
+			for _, c := range r[1:] {
+				add(cur, string(c))
+				cur += string(c)
+			}
+		}
+	}
+	model["vocab"], model["merges"] = vocab, merges
+	tj["added_tokens"] = []any{map[string]any{"id": len(vocab), "content": "<|end|>", "special": true}}
+	out, err := json.Marshal(tj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return load(t, path)
+}
+
+// recorded returns n made-up recorded ids.
+func recorded(r *rand.Rand, n int) []int {
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = r.IntN(100000)
+	}
+	return ids
+}
+
+// Every stand-in encodes to exactly as many tokens as the recorded ids it
+// stands for, for every built-in tokenizer, a tokenizer.json, and any
+// block size; the text is made of list words only.
+func TestTokenCounts(t *testing.T) {
+	toks := map[string]*tokenize.Tokenizer{"tokenizer.json": wordsTokenizer(t, 600)}
+	for _, name := range builtins {
+		toks[name] = load(t, name)
+	}
+	list := map[string]bool{}
+	for _, w := range strings.Fields(wordList) {
+		list[w] = true
+	}
+	for name, tok := range toks {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			enc := tok.NewEncoder()
+			r := rand.New(rand.NewPCG(1, uint64(len(name))))
+			for _, bs := range []int{1, 7, 16, 64} {
+				g, err := New(tok, bs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g.Words() < minWords {
+					t.Fatalf("%d words", g.Words())
+				}
+				key := Root
+				for range 60 {
+					ids := recorded(r, r.IntN(300))
+					if r.IntN(10) == 0 {
+						ids = ids[:r.IntN(3)]
+					}
+					var text []byte
+					text, key = g.Append(nil, Start(key, "user"), ids)
+					if got := len(enc.Encode(string(text))); got != len(ids) {
+						t.Fatalf("block size %d: %d recorded ids, stand-in encodes to %d: %q", bs, len(ids), got, text)
+					}
+					for _, w := range strings.Fields(string(text)) {
+						if !list[w] {
+							t.Fatalf("%q is not a list word", w)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// Stand-ins share a prefix exactly as far as the recorded ids do, to the
+// block: the words of the blocks before the first differing id are equal,
+// the block holding it differs.
+func TestSharedPrefixes(t *testing.T) {
+	tok := load(t, "meta-llama/Llama-3.3-70B-Instruct")
+	r := rand.New(rand.NewPCG(2, 3))
+	for _, bs := range []int{1, 4, 16, 64} {
+		g, err := New(tok, bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 300 {
+			n := 1 + r.IntN(400)
+			a := recorded(r, n)
+			b := append([]int(nil), a...)
+			p := r.IntN(n) // the first id that differs
+			b[p]++
+			if r.IntN(3) == 0 { // and b may go on differently
+				b = append(b[:p+1], recorded(r, r.IntN(50))...)
+			}
+			start := Start(Root, "system")
+			ta, _ := g.Append(nil, start, a)
+			tb, _ := g.Append(nil, start, b)
+			wa, wb := strings.Fields(string(ta)), strings.Fields(string(tb))
+			same := (p / bs) * bs
+			for i := range same {
+				if wa[i] != wb[i] {
+					t.Fatalf("bs %d: ids equal up to %d, words differ at %d", bs, p, i)
+				}
+			}
+			// The block holding p differs (in at least one word).
+			end := min(same+bs, len(wa), len(wb))
+			if bs >= 4 && end-same >= 4 && strings.Join(wa[same:end], " ") == strings.Join(wb[same:end], " ") {
+				t.Fatalf("bs %d: ids differ at %d, block %d has the same words", bs, p, same/bs)
+			}
+		}
+	}
+}
+
+// What comes before a message decides its stand-in: the same ids after
+// other messages, or with another role, get other words; the same
+// conversation gets the same bytes from any Generator.
+func TestConversationKeys(t *testing.T) {
+	tok := load(t, "cl100k_base")
+	g1, err := New(tok, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := New(tok, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(4, 5))
+	sys, user := recorded(r, 40), recorded(r, 40)
+	conv := func(g *Generator, sys []int, role string) string {
+		t1, k := g.Append(nil, Start(Root, "system"), sys)
+		t2, _ := g.Append(nil, Start(k, role), user)
+		return string(t1) + "|" + string(t2)
+	}
+	a := conv(g1, sys, "user")
+	if b := conv(g2, sys, "user"); a != b {
+		t.Fatal("the same conversation gave two stand-ins")
+	}
+	other := append([]int(nil), sys...)
+	other[39]++
+	b := conv(g1, other, "user")
+	if strings.Split(a, "|")[1] == strings.Split(b, "|")[1] {
+		t.Error("the same message after another system message got the same words")
+	}
+	if c := conv(g1, sys, "tool"); strings.Split(a, "|")[1] == strings.Split(c, "|")[1] {
+		t.Error("the same message with another role got the same words")
+	}
+	// An empty message keeps the key: the next message is as if it were
+	// not there, but its role still counts.
+	t1, k1 := g1.Append(nil, Start(Root, "user"), nil)
+	if len(t1) != 0 || k1 != Start(Root, "user") {
+		t.Errorf("empty message: %q, key changed", t1)
+	}
+}
+
+// A tokenizer that cannot make exact stand-ins is refused, not used: one
+// that keeps too few words, and one whose words do not encode one by one.
+func TestRefused(t *testing.T) {
+	if _, err := New(wordsTokenizer(t, 100), 16); err == nil || !strings.Contains(err.Error(), "cannot make synthetic text") {
+		t.Errorf("100-word tokenizer: %v", err)
+	}
+	if _, err := New(load(t, "../../testdata/tokenizers/tiny"), 16); err == nil {
+		t.Error("tiny tokenizer accepted")
+	}
+	if _, err := New(load(t, "cl100k_base"), 0); err == nil {
+		t.Error("block size 0 accepted")
+	}
+}
