@@ -333,10 +333,10 @@ func (s *Stats) printReplay(w io.Writer, rp Replay) {
 	if factor > 1.1 {
 		fix := rp.Fixes
 		if fix == "" {
-			fix = "message rows (the scripts' --emit messages; in a pipeline trace-tokenize --messages synthetic\n  | trace-hash --emit messages)"
+			fix = "--emit messages in the scripts, or\n  trace-tokenize --messages synthetic | trace-hash --emit messages in a pipeline"
 		}
-		fmt.Fprintf(w, "  warning: the replay sends %.1fx the recorded prompt tokens, because agent prompts already\n"+
-			"  carry their history; %s replay the recorded load\n", factor, fix)
+		fmt.Fprintf(w, "  warning: that is %.1fx the recorded prompt tokens: agent prompts already carry their\n"+
+			"  history. Message rows replay the recorded load: %s\n", factor, fix)
 	}
 }
 

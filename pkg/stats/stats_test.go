@@ -96,7 +96,7 @@ func TestReplayHistory(t *testing.T) {
 	b.Reset()
 	s.Print(&b, Replay{Fixes: "FIX"})
 	for _, want := range []string{"aiperf will send 7,200 prompt tokens for 3,700 recorded (1.95x); largest request 3,900 tokens",
-		"warning: the replay sends 1.9x the recorded prompt tokens", "FIX replay the recorded load"} {
+		"warning: that is 1.9x the recorded prompt tokens", "replay the recorded load: FIX"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("lacks %q:\n%s", want, b.String())
 		}

@@ -267,8 +267,12 @@ type hasher struct {
 	buf      []byte
 	raised   bool             // the row's output_length was raised to 1
 	carry    map[string]int64 // delay of left-out rows, per session
-	msgs     []chat.Message   // --emit messages: the previous row's messages
-	msgsBuf  []byte
+	// --emit messages: the JSON array of the previous row's messages, and
+	// where each message ends in it, so that a compact row's shared
+	// messages are not written anew.
+	msgsBuf []byte
+	msgEnds []int
+	line    []byte // the output line
 }
 
 func (h *hasher) row(line []byte) ([]byte, error) {
@@ -378,7 +382,6 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	for _, k := range fields {
 		switch k {
 		case "messages":
-			h.msgsBuf = chat.AppendJSON(h.msgsBuf[:0], h.msgs)
 			h.out.Set(k, h.msgsBuf)
 		case "input_length":
 			h.out.SetInt(k, int64(len(h.tokens)))
@@ -420,7 +423,8 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	if h.cmd.Stats || !h.cmd.Quiet {
 		h.addStats()
 	}
-	return h.out.AppendJSON(nil), nil
+	h.line = h.out.AppendJSON(h.line[:0])
+	return h.line, nil
 }
 
 // skipIDs notes where input_ids starts and skips it, for
@@ -505,16 +509,32 @@ func (h *hasher) readMessages(samePrev bool) error {
 	if shared > 0 && !samePrev {
 		return cli.CompactError("shared_messages", shared, 0, false)
 	}
-	if shared > len(h.msgs) {
-		return cli.CompactError("shared_messages", shared, len(h.msgs), true)
+	if shared > len(h.msgEnds) {
+		return cli.CompactError("shared_messages", shared, len(h.msgEnds), true)
 	}
 	added, err := chat.Decode(raw)
 	if err != nil {
 		return fmt.Errorf("messages: %w", err)
 	}
-	h.msgs = append(h.msgs[:shared], added...)
-	if len(h.msgs) == 0 {
+	if shared == 0 {
+		h.msgsBuf, h.msgEnds = append(h.msgsBuf[:0], '['), h.msgEnds[:0]
+	} else {
+		h.msgsBuf, h.msgEnds = h.msgsBuf[:h.msgEnds[shared-1]], h.msgEnds[:shared]
+	}
+	for i := range added {
+		if len(h.msgEnds) > 0 {
+			h.msgsBuf = append(h.msgsBuf, ',')
+		}
+		// AppendJSON writes [{...}]: keep what is between the brackets.
+		at := len(h.msgsBuf)
+		h.msgsBuf = chat.AppendJSON(h.msgsBuf, added[i:i+1])
+		n := copy(h.msgsBuf[at:], h.msgsBuf[at+1:len(h.msgsBuf)-1])
+		h.msgsBuf = h.msgsBuf[:at+n]
+		h.msgEnds = append(h.msgEnds, len(h.msgsBuf))
+	}
+	if len(h.msgEnds) == 0 {
 		return errors.New("messages is empty: aiperf needs at least one message in a row")
 	}
+	h.msgsBuf = append(h.msgsBuf, ']')
 	return nil
 }
