@@ -243,9 +243,6 @@ func (s *Stats) HitRate() (mean, weighted float64) {
 type Replay struct {
 	File      string // the output file ("" when unknown)
 	Tokenizer string // the tokenizer the rows were made with
-	// Fixes names the conversion that replays the recorded load, for the
-	// warning printed when aiperf would send much more than was recorded.
-	Fixes string
 }
 
 // Print writes the statistics block, in the reference's layout first.
@@ -310,14 +307,14 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 		fmt.Fprintf(w, "\nPrefix blocks (block size %d): %d unique of %d\n", s.blockSize, s.unique, sum(s.hashes))
 		fmt.Fprintf(w, "Theoretical prefix-cache hit rate: %.1f%% mean per row, %.1f%% of input tokens\n", 100*m, 100*wt)
 	}
-	s.printReplay(w, rp)
+	s.printReplay(w)
 	fmt.Fprintln(w, line)
 	s.printCommand(w, rp)
 }
 
 // printReplay says what aiperf will send for the file, next to what was
 // recorded, and warns when it is much more.
-func (s *Stats) printReplay(w io.Writer, rp Replay) {
+func (s *Stats) printReplay(w io.Writer) {
 	sent, largest, recorded := s.ReplayTokens()
 	how := "rows with messages are sent as they are"
 	if s.mode == History {
@@ -331,12 +328,9 @@ func (s *Stats) printReplay(w io.Writer, rp Replay) {
 	fmt.Fprintf(w, "  aiperf will send %s prompt tokens for %s recorded (%.2fx); largest request %s tokens\n",
 		thousands(sent), thousands(recorded), factor, thousands(largest))
 	if factor > 1.1 {
-		fix := rp.Fixes
-		if fix == "" {
-			fix = "--emit messages in the scripts, or\n  trace-tokenize --messages synthetic | trace-hash --emit messages in a pipeline"
-		}
 		fmt.Fprintf(w, "  warning: that is %.1fx the recorded prompt tokens: agent prompts already carry their\n"+
-			"  history. Message rows replay the recorded load: %s\n", factor, fix)
+			"  history. Message rows replay the recorded load: --emit messages in the scripts, or\n"+
+			"  trace-tokenize --messages synthetic | trace-hash --emit messages in a pipeline\n", factor)
 	}
 }
 

@@ -94,9 +94,9 @@ func TestReplayHistory(t *testing.T) {
 		t.Errorf("cumulative: sent %d largest %d recorded %d", sent, largest, recorded)
 	}
 	b.Reset()
-	s.Print(&b, Replay{Fixes: "FIX"})
+	s.Print(&b, Replay{})
 	for _, want := range []string{"aiperf will send 7,200 prompt tokens for 3,700 recorded (1.95x); largest request 3,900 tokens",
-		"warning: that is 1.9x the recorded prompt tokens", "replay the recorded load: FIX"} {
+		"warning: that is 1.9x the recorded prompt tokens", "replay the recorded load: --emit messages in the scripts"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("lacks %q:\n%s", want, b.String())
 		}

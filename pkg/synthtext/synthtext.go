@@ -24,6 +24,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zeebo/xxh3"
@@ -50,7 +51,6 @@ const minWords = 256
 type Generator struct {
 	words     []string
 	blockSize int
-	name      string
 }
 
 // New returns a Generator for the tokenizer that enc encodes with, drawing
@@ -78,29 +78,14 @@ func New(tok *tokenize.Tokenizer, blockSize int) (*Generator, error) {
 	}
 	// The first word starts the text without a space.
 	got := enc.Encode(strings.Join(words, " "))
-	if len(got) != len(words) || got[0] != enc.Encode(words[0])[0] || !equal(got[1:], want[1:]) {
+	if len(got) != len(words) || got[0] != enc.Encode(words[0])[0] || !slices.Equal(got[1:], want[1:]) {
 		return nil, fmt.Errorf("tokenizer %s does not encode words joined by spaces word by word: it cannot make synthetic text (keep the recorded text instead)", tok.Name())
 	}
-	return &Generator{words: words, blockSize: blockSize, name: tok.Name()}, nil
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return &Generator{words: words, blockSize: blockSize}, nil
 }
 
 // Words returns the number of words the tokenizer kept.
 func (g *Generator) Words() int { return len(g.words) }
-
-// BlockSize returns the number of recorded ids that share one seed.
-func (g *Generator) BlockSize() int { return g.blockSize }
 
 // Start returns the key a message of the given role starts from, after the
 // message whose last key is prev (Root for the first message).
