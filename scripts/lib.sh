@@ -42,15 +42,15 @@ need_int() {
   esac
 }
 
-# default_output VAR INPUT: sets VAR to INPUT without its extension, plus
-# _mooncake.jsonl.
+# default_output VAR INPUT [SUFFIX]: sets VAR to INPUT without its
+# extension, plus SUFFIX (default _mooncake.jsonl).
 default_output() {
   local base=${2##*/} dir=
   [ "$base" != "$2" ] && dir=${2%/*}/
   case "$base" in
     ?*.*) base=${base%.*} ;;
   esac
-  printf -v "$1" '%s' "$dir${base}_mooncake.jsonl"
+  printf -v "$1" '%s' "$dir${base}${3-_mooncake.jsonl}"
 }
 
 # run_to_output OUTPUT CMD...: runs a pipeline function into a temporary file
@@ -84,6 +84,22 @@ run_to_output() {
   echo "" >&2
   n=$(wc -l < "$out")
   echo "Saved $((n)) entries to $out" >&2
+}
+
+# run_to_dir DIR CMD...: runs a pipeline function whose last stage writes
+# the folder DIR itself (trace-hash --emit weka --out-dir DIR, which makes it
+# whole at the end or not at all); SIGINT/SIGTERM stop the stages.
+run_to_dir() {
+  local out=$1; shift
+  run_pid=
+  trap 'stop_pipeline; exit 130' INT TERM
+  "$@" &
+  run_pid=$!
+  wait "$run_pid"
+  trap - INT TERM
+  local files=("$out"/*.json)
+  echo "" >&2
+  echo "Saved ${#files[@]} traces to $out" >&2
 }
 
 # stop_pipeline ends the stages of the running pipeline.

@@ -104,6 +104,13 @@ func IOError(err error) error { return &exitError{ExitIO, err} }
 // UsageError marks err as a usage error (exit 2).
 func UsageError(err error) error { return &exitError{ExitUsage, err} }
 
+// HasStatus reports whether err already says which exit status it stands
+// for (it was made by DataError, IOError, UsageError or WriteError).
+func HasStatus(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) || errors.Is(err, jsonl.ErrClosedPipe)
+}
+
 // Finish prints err, if any, prefixed with the command name, and returns the
 // exit status it stands for. Errors not marked otherwise are data errors.
 func Finish(name string, err error, stderr io.Writer) int {

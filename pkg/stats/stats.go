@@ -73,6 +73,10 @@ const (
 	// SelfContained is the mode of rows with messages: each is sent as it
 	// is (MESSAGE_ARRAY_WITH_RESPONSES).
 	SelfContained
+	// Weka is the mode of Weka traces (aiperf's weka_trace loader): each
+	// request's prompt is made from its hash ids, in tokens, as recorded;
+	// sub-agents run as child sessions.
+	Weka
 )
 
 // sent is what aiperf has accumulated for one session in History mode.
@@ -184,7 +188,7 @@ func (s *Stats) Add(r Row) {
 // row's prompt.
 func (s *Stats) addReplay(r Row) {
 	n := int64(r.InputLength)
-	if s.mode == History && r.Session != "" {
+	if s.mode == History && r.Session != "" { // SelfContained, Weka: as is
 		h := s.history[r.Session]
 		if h == nil {
 			h = &sent{}
@@ -278,7 +282,7 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 	}
 	dist(w, "Input Length (tokens)", s.inputs, 50, 99)
 	dist(w, "Output Length (tokens)", s.outputs, 50, 99)
-	if s.mode == History {
+	if s.mode != SelfContained {
 		dist(w, "Hash IDs per entry", s.hashes, 50, 99)
 	}
 	if len(s.delays) > 0 {
@@ -302,7 +306,7 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 	if s.droppedEmpty > 0 {
 		fmt.Fprintf(w, "Delta rows with no new token left out: %d (aiperf would send a made-up one-token turn)\n", s.droppedEmpty)
 	}
-	if s.mode == History {
+	if s.mode != SelfContained {
 		m, wt := s.HitRate()
 		fmt.Fprintf(w, "\nPrefix blocks (block size %d): %d unique of %d\n", s.blockSize, s.unique, sum(s.hashes))
 		fmt.Fprintf(w, "Theoretical prefix-cache hit rate: %.1f%% mean per row, %.1f%% of input tokens\n", 100*m, 100*wt)
@@ -317,8 +321,11 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 func (s *Stats) printReplay(w io.Writer) {
 	sent, largest, recorded := s.ReplayTokens()
 	how := "rows with messages are sent as they are"
-	if s.mode == History {
+	switch s.mode {
+	case History:
 		how = "each turn re-sends its session's earlier turns and their answers"
+	case Weka:
+		how = "each request's prompt is built from its hash ids, as recorded"
 	}
 	fmt.Fprintf(w, "\nReplay (%s):\n", how)
 	factor := 0.0
@@ -347,6 +354,15 @@ func (s *Stats) printCommand(w io.Writer, rp Replay) {
 	model := "<model>"
 	if m := s.models.mostCommon(); len(m) > 0 {
 		model = m[0]
+	}
+	if s.mode == Weka {
+		if rp.File == "" {
+			file = "<folder of traces>"
+		}
+		fmt.Fprintf(w, "\nReplay with aiperf (0.13 or later; sub-agents run as child sessions the parent waits for):\n"+
+			"  aiperf profile --model %s --tokenizer %s --endpoint-type chat --streaming \\\n"+
+			"    --url http://localhost:8000 --input-file %s --custom-dataset-type weka_trace --fixed-schedule\n", model, tok, file)
+		return
 	}
 	fmt.Fprintf(w, "\nReplay with aiperf:\n  aiperf profile --model %s --tokenizer %s --endpoint-type chat --streaming \\\n"+
 		"    --url http://localhost:8000 --input-file %s --custom-dataset-type mooncake_trace \\\n    ", model, tok, file)

@@ -48,6 +48,20 @@ replay then sends each call's prompt as recorded, instead of re-sending
 every earlier turn of the session on top of prompts that already hold
 them. The blocks are still hashed (for --table and the statistics).
 
+--emit weka writes one Weka trace per session (the agentic trace format of
+kv-cache-tester, which aiperf 0.13 and later replay with
+--custom-dataset-type weka_trace): id, models, block_size, hash_id_scope
+"local", requests with t (seconds from the session's first call), type,
+model, in, out, hash_ids, api_time (the call's duration) and think_time
+(the gap since the agent's previous call ended), and totals. With
+trace-extract --threads, the session is the records' parent_session: the
+thread of its first call is the parent, every other thread a "subagent"
+marker holding its own requests (timed from its start), placed where it
+started. Each session's records must come together; memory holds one
+session's hash ids. --out-dir DIR writes DIR/<session>.json per session
+(what aiperf's --input-file and kv-cache-tester's --trace-directory read)
+instead of JSON lines on stdout.
+
 Every row asks for at least one output token (a row with output_length 0
 is written with 1: aiperf refuses a file holding one), and a delta row
 with no new token is left out (aiperf would make up a one-token turn);
@@ -67,7 +81,8 @@ type HashCmd struct {
 	Table       string        `placeholder:"FILE" help:"Persistent prefix table: load, continue and save it."`
 	LockTimeout time.Duration `default:"60s" help:"How long to wait for another run holding the table."`
 	Keep        []string      `placeholder:"FIELD" help:"Keep these fields (comma-separated) that are dropped by default."`
-	Emit        string        `enum:"rows,messages" default:"rows" help:"rows: Mooncake rows with input_length and hash_ids; messages: rows with the records' messages, which aiperf sends as they are."`
+	Emit        string        `enum:"rows,messages,weka" default:"rows" help:"rows: Mooncake rows with input_length and hash_ids; messages: rows with the records' messages, which aiperf sends as they are; weka: one Weka trace per session (aiperf --custom-dataset-type weka_trace, kv-cache-tester)."`
+	OutDir      string        `placeholder:"DIR" help:"With --emit weka: write DIR/<session>.json per session instead of JSON lines on stdout. DIR must be new or empty; it appears whole when the run succeeds."`
 	Stats       bool          `help:"Print the full statistics block and the aiperf command on stderr."`
 	ReplayFile  string        `placeholder:"FILE" help:"The output file's name, for the aiperf command --stats prints."`
 	Quiet       bool          `short:"q" help:"Print no summary on stderr."`
@@ -106,10 +121,11 @@ func Run(args []string, s cli.Streams) int {
 // save is cancelled, which removes its temporary file and leaves the table
 // as it was.
 type saveGuard struct {
-	mu     sync.Mutex
-	saving bool
-	cancel context.CancelFunc
-	stderr io.Writer
+	mu      sync.Mutex
+	saving  bool
+	cancel  context.CancelFunc
+	stderr  io.Writer
+	cleanup func() // removes what the run has written so far (--out-dir)
 }
 
 func (g *saveGuard) interrupt() {
@@ -119,8 +135,21 @@ func (g *saveGuard) interrupt() {
 		g.cancel()
 		return
 	}
+	if g.cleanup != nil {
+		g.cleanup()
+	}
 	fmt.Fprintln(g.stderr, "trace-hash: interrupted: the prefix table was not changed")
 	os.Exit(130)
+}
+
+// onInterrupt sets what an interrupt removes before the process ends.
+func (g *saveGuard) onInterrupt(f func()) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	g.cleanup = f
+	g.mu.Unlock()
 }
 
 func (g *saveGuard) setSaving(on bool) {
@@ -189,21 +218,39 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 		}
 	}
 
+	if cmd.OutDir != "" && cmd.Emit != "weka" {
+		return cli.UsageError(errors.New("--out-dir is for --emit weka"))
+	}
 	mode := stats.History
-	if cmd.Emit == "messages" {
+	switch cmd.Emit {
+	case "messages":
 		mode = stats.SelfContained
+	case "weka":
+		mode = stats.Weka
 	}
 	h := &hasher{cmd: cmd, table: table, drop: drop, tableTok: "", st: stats.New(cmd.BlockSize, mode)}
 	if table != nil {
 		h.tableTok = table.Tokenizer()
 	}
 	w := jsonl.NewWriter(s.Stdout)
+	if cmd.Emit == "weka" {
+		var err error
+		if h.weka, err = newWekaWriter(w, cmd.OutDir, cmd.BlockSize); err != nil {
+			return err
+		}
+		defer h.weka.abort()
+		cmd.guard.onInterrupt(h.weka.removeTemp)
+	}
 	err := cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		h.lineNo = r.Line()
 		out, err := h.row(line)
 		if err != nil {
+			if cli.HasStatus(err) {
+				return err // writing a trace failed
+			}
 			return cli.DataError(r.Errorf("%v", err))
 		}
 		if out == nil { // left out
@@ -214,6 +261,9 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 		}
 		return nil
 	})
+	if err == nil && h.weka != nil {
+		err = h.weka.finish()
+	}
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = cli.WriteError(ferr)
 	}
@@ -235,15 +285,31 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 			return cli.IOError(fmt.Errorf("saving the prefix table: %w", err))
 		}
 	}
+	if h.weka != nil {
+		if err := h.weka.commit(); err != nil {
+			return err
+		}
+	}
 	if cmd.Stats {
-		h.st.Print(s.Stderr, stats.Replay{File: cmd.ReplayFile, Tokenizer: h.table.Tokenizer()})
+		file := cmd.ReplayFile
+		if file == "" {
+			file = cmd.OutDir
+		}
+		h.st.Print(s.Stderr, stats.Replay{File: file, Tokenizer: h.table.Tokenizer()})
 	} else if !cmd.Quiet {
 		where := ""
 		if cmd.Table != "" {
 			where = ", table " + cmd.Table
 		}
-		fmt.Fprintf(s.Stderr, "trace-hash: %d rows, %d sessions, %d blocks (%d new), block size %d%s\n",
-			h.st.Rows(), h.st.Sessions(), h.table.Len(), added, cmd.BlockSize, where)
+		what := fmt.Sprintf("%d rows, %d sessions", h.st.Rows(), h.st.Sessions())
+		if h.weka != nil {
+			what = fmt.Sprintf("%d requests in %d Weka traces", h.st.Rows(), h.weka.traces)
+			if cmd.OutDir != "" {
+				what += " in " + cmd.OutDir
+			}
+		}
+		fmt.Fprintf(s.Stderr, "trace-hash: %s, %d blocks (%d new), block size %d%s\n",
+			what, h.table.Len(), added, cmd.BlockSize, where)
 	}
 	return nil
 }
@@ -272,7 +338,9 @@ type hasher struct {
 	// messages are not written anew.
 	msgsBuf []byte
 	msgEnds []int
-	line    []byte // the output line
+	line    []byte      // the output line
+	weka    *wekaWriter // --emit weka
+	lineNo  int         // the input line being read
 }
 
 func (h *hasher) row(line []byte) ([]byte, error) {
@@ -367,6 +435,9 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		delete(h.last, string(sid))
 	}
 
+	if h.weka != nil {
+		return nil, h.addWeka()
+	}
 	h.out.Reset()
 	h.raised = false
 	fields := leading
