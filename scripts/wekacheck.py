@@ -17,7 +17,10 @@ does not use them). Checks:
   samples count whole blocks only, which is accepted too); hash_id_scope is "local";
 - sub-agent markers carry agent_id, subagent_type, status, models and
   requests; a marker never comes before the parent's first request.
-Prints a summary per trace and exits 1 on the first failure."""
+Prints a summary per trace, then the folder's shape (requests per trace,
+prompt tokens, how much of each request's hash ids continue its agent's
+previous request: compare with kv-cache-tester's traces/), and exits 1 on
+the first failure."""
 import math, pathlib, sys, types
 
 kv, folder = sys.argv[1], pathlib.Path(sys.argv[2])
@@ -75,6 +78,23 @@ if loaded != len(files):
     fail(f"kv-cache-tester loaded {loaded} of {len(files)} traces")
 import json  # noqa: E402
 total = subs = reqs = 0
+ins, reuse = [], []
+
+
+def shape(requests):
+    """Adds each request's prompt tokens and its hash-id prefix shared with
+    the agent's previous request, as a share of its hash ids."""
+    prev = None
+    for r in requests:
+        ins.append(r["in"])
+        if prev is not None and r["hash_ids"]:
+            n = 0
+            while n < min(len(prev), len(r["hash_ids"])) and prev[n] == r["hash_ids"][n]:
+                n += 1
+            reuse.append(n / len(r["hash_ids"]))
+        prev = r["hash_ids"]
+
+
 for f in files:
     tr = json.loads(f.read_text())
     fields(f.name, tr, TRACE, {"id", "models", "block_size", "hash_id_scope", "requests"})
@@ -100,7 +120,14 @@ for f in files:
         else:
             request(where, r, tr["block_size"])
             n += 1
+    shape([r for r in tr["requests"] if r["type"] != "subagent"])
+    for r in tr["requests"]:
+        if r["type"] == "subagent":
+            shape(r["requests"])
     total += 1
     reqs += n
     print(f"{f.name}: {n} requests, {sum(r['type'] == 'subagent' for r in tr['requests'])} sub-agents")
+ins.sort()
+print(f"shape: {reqs / total:.1f} requests per trace; prompt tokens p50 {ins[len(ins) // 2]}, max {ins[-1]}; "
+      f"a request continues its agent's previous one for {100 * sum(reuse) / max(1, len(reuse)):.1f}% of its hash ids (mean)")
 print(f"ok: kv-cache-tester loaded {loaded} traces; {reqs} requests, {subs} sub-agents; every documented field checked")
