@@ -34,10 +34,33 @@ import (
 )
 
 // Message is one normalised chat message. Content is nil when the message
-// has no text piece.
+// has no text piece. ToolCalls are an assistant message's calls of tools,
+// ToolCallID the call a tool message answers; neither is part of the prompt
+// text.
 type Message struct {
-	Role    string  `json:"role"`
-	Content *string `json:"content"`
+	Role       string     `json:"role"`
+	Content    *string    `json:"content"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+}
+
+// ToolCall is one call of a tool, in OpenAI's form
+// {"id","type":"function","function":{"name","arguments"}}: Arguments is
+// the JSON text of the arguments.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string
+}
+
+// Equal reports whether two messages have the same role, content, tool
+// calls and tool call id.
+func (m Message) Equal(o Message) bool {
+	if m.Role != o.Role || (m.Content == nil) != (o.Content == nil) || m.ToolCallID != o.ToolCallID ||
+		!slices.Equal(m.ToolCalls, o.ToolCalls) {
+		return false
+	}
+	return m.Content == nil || *m.Content == *o.Content
 }
 
 // Stats counts what normalisation passed over.
@@ -143,13 +166,90 @@ func appendNAT(out []Message, m any, st *Stats) []Message {
 					role = langChainRoles[cls]
 				}
 			}
-			return append(out, Message{Role: role, Content: natContent(kw, st)})
+			msg := Message{Role: role, Content: natContent(kw, st)}
+			msg.ToolCalls, msg.ToolCallID = natToolCalls(kw), str(kw["tool_call_id"])
+			return append(out, msg)
 		}
-		return append(out, Message{Role: roleOf(m), Content: natContent(m, st)})
+		msg := Message{Role: roleOf(m), Content: natContent(m, st)}
+		msg.ToolCalls, msg.ToolCallID = natToolCalls(m), str(m["tool_call_id"])
+		return append(out, msg)
 	default:
 		st.NonText++
 		return out
 	}
+}
+
+// natToolCalls returns the tool calls of a NAT message object: OpenAI's
+// "tool_calls" (also under LangChain's "additional_kwargs", which keeps the
+// arguments as they were sent), or LangChain's {"name","args","id"}.
+func natToolCalls(m map[string]any) []ToolCall {
+	if kw, ok := m["additional_kwargs"].(map[string]any); ok {
+		if calls := openAIToolCalls(kw["tool_calls"]); calls != nil {
+			return calls
+		}
+	}
+	list, _ := m["tool_calls"].([]any)
+	var out []ToolCall
+	for _, c := range list {
+		c, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		if _, ok := c["function"]; ok {
+			return openAIToolCalls(list)
+		}
+		name, ok := c["name"].(string)
+		if !ok {
+			continue
+		}
+		out = append(out, ToolCall{ID: str(c["id"]), Name: name, Arguments: argumentsText(c["args"])})
+	}
+	return out
+}
+
+// openAIToolCalls reads a list of OpenAI tool calls; entries that are not
+// {"function":{"name":...}} are skipped.
+func openAIToolCalls(v any) []ToolCall {
+	list, _ := v.([]any)
+	var out []ToolCall
+	for _, c := range list {
+		c, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		f, ok := c["function"].(map[string]any)
+		if !ok {
+			continue
+		}
+		name, ok := f["name"].(string)
+		if !ok {
+			continue
+		}
+		out = append(out, ToolCall{ID: str(c["id"]), Name: name, Arguments: argumentsText(f["arguments"])})
+	}
+	return out
+}
+
+// argumentsText is the JSON text of a call's arguments: a string as it is,
+// anything else encoded.
+func argumentsText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return "{}"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// str returns v when it is a string, else "".
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 // natContent returns the content of a NAT message object.
@@ -211,7 +311,8 @@ func FromOpenAI(messages any, st *Stats) []Message {
 		default:
 			st.NonText++
 		}
-		out = append(out, Message{Role: roleOf(obj), Content: content})
+		out = append(out, Message{Role: roleOf(obj), Content: content,
+			ToolCalls: openAIToolCalls(obj["tool_calls"]), ToolCallID: str(obj["tool_call_id"])})
 	}
 	return out
 }
@@ -316,9 +417,36 @@ func (w *JSONWriter) Append(dst []byte, msgs []Message) []byte {
 			w.text[*c] = slices.Clone(dst[start:])
 			w.size += len(*c) + len(dst) - start
 		}
+		dst = appendTools(dst, &m)
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')
+}
+
+// appendTools appends the tool calls and tool call id of m, when it has
+// them, as members of its JSON object.
+func appendTools(dst []byte, m *Message) []byte {
+	if len(m.ToolCalls) > 0 {
+		dst = append(dst, `,"tool_calls":[`...)
+		for i, c := range m.ToolCalls {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"id":`...)
+			dst = record.AppendString(dst, c.ID)
+			dst = append(dst, `,"type":"function","function":{"name":`...)
+			dst = record.AppendString(dst, c.Name)
+			dst = append(dst, `,"arguments":`...)
+			dst = record.AppendString(dst, c.Arguments)
+			dst = append(dst, "}}"...)
+		}
+		dst = append(dst, ']')
+	}
+	if m.ToolCallID != "" {
+		dst = append(dst, `,"tool_call_id":`...)
+		dst = record.AppendString(dst, m.ToolCallID)
+	}
+	return dst
 }
 
 // A Prompt is the prompt text of a message list (PromptText), read from
@@ -462,7 +590,13 @@ type member struct{ at, end int }
 // non-null role member counts. When the content is a string, sep and its
 // value are appended to *dst (one pass over it) and hasContent is true. It
 // returns where the role's value lies and the offset past the object.
-func scanMessage(dst *[]byte, sep string, raw []byte, i int) (role member, hasContent bool, end int, err error) {
+//
+// When tools is not nil, it is set to where the "tool_calls" and
+// "tool_call_id" members' values lie (matched exactly, the last counting).
+func scanMessage(dst *[]byte, sep string, raw []byte, i int, tools *toolMembers) (role member, hasContent bool, end int, err error) {
+	if tools != nil {
+		*tools = toolMembers{member{-1, -1}, member{-1, -1}}
+	}
 	role = member{-1, -1}
 	if i >= len(raw) {
 		return role, false, 0, errors.New("unterminated list")
@@ -525,6 +659,14 @@ func scanMessage(dst *[]byte, sep string, raw []byte, i int) (role member, hasCo
 			if isRole && !isNull(raw, at) { // null leaves a string as it is
 				role = member{at, i}
 			}
+			if tools != nil {
+				switch string(key) {
+				case `"tool_calls"`:
+					tools.calls = member{at, i}
+				case `"tool_call_id"`:
+					tools.id = member{at, i}
+				}
+			}
 		}
 		i = record.SkipSpace(raw, i)
 	}
@@ -532,6 +674,42 @@ func scanMessage(dst *[]byte, sep string, raw []byte, i int) (role member, hasCo
 		return role, false, 0, errors.New("unterminated object")
 	}
 	return role, hasContent, i + 1, nil
+}
+
+// toolMembers is where a message's tool_calls and tool_call_id lie.
+type toolMembers struct{ calls, id member }
+
+// decode sets the tool calls and tool call id of m from raw.
+func (t *toolMembers) decode(raw []byte, m *Message) error {
+	if t.calls.at >= 0 && !isNull(raw, t.calls.at) {
+		var calls []struct {
+			ID       string `json:"id"`
+			Function struct {
+				Name      string          `json:"name"`
+				Arguments json.RawMessage `json:"arguments"`
+			} `json:"function"`
+		}
+		if err := json.Unmarshal(raw[t.calls.at:t.calls.end], &calls); err != nil {
+			return fmt.Errorf("tool_calls: want a list of {\"id\",\"function\":{\"name\",\"arguments\"}}: %v", err)
+		}
+		m.ToolCalls = make([]ToolCall, len(calls))
+		for k, c := range calls {
+			m.ToolCalls[k] = ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: "{}"}
+			if a := c.Function.Arguments; len(a) > 0 && a[0] == '"' {
+				if err := json.Unmarshal(a, &m.ToolCalls[k].Arguments); err != nil {
+					return fmt.Errorf("tool_calls: arguments: %v", err)
+				}
+			} else if len(a) > 0 && string(a) != "null" {
+				m.ToolCalls[k].Arguments = string(a)
+			}
+		}
+	}
+	if t.id.at >= 0 && !isNull(raw, t.id.at) {
+		if err := json.Unmarshal(raw[t.id.at:t.id.end], &m.ToolCallID); err != nil {
+			return fmt.Errorf("tool_call_id: %v", err)
+		}
+	}
+	return nil
 }
 
 // appendMessage appends the content of the message object at raw[i] to
@@ -542,7 +720,7 @@ func appendMessage(dst *[]byte, raw []byte, i int, pieces *int) (int, error) {
 	if *pieces > 0 {
 		sep = "\n"
 	}
-	_, has, end, err := scanMessage(dst, sep, raw, i)
+	_, has, end, err := scanMessage(dst, sep, raw, i, nil)
 	if has {
 		*pieces++
 	}
@@ -570,12 +748,16 @@ func decodeList(raw []byte) ([]Message, error) {
 		msgs = []Message{}
 	}
 	var buf []byte // each content is decoded here first
+	var tools toolMembers
 	end, err := scanList(raw, start, func(i int) (int, error) {
-		role, has, end, err := scanMessage(&buf, "", raw, i)
+		role, has, end, err := scanMessage(&buf, "", raw, i, &tools)
 		if err != nil {
 			return 0, err
 		}
 		var m Message
+		if err := tools.decode(raw, &m); err != nil {
+			return 0, err
+		}
 		if has {
 			c := string(buf)
 			m.Content = &c

@@ -287,3 +287,50 @@ func checkSplits(t *testing.T, msgs []Message) {
 		}
 	}
 }
+
+// Tool calls and tool call ids, in every form the inputs write them, are
+// read into OpenAI's form, written and decoded back unchanged, compared by
+// Equal, and are not part of the prompt text.
+func TestToolCalls(t *testing.T) {
+	want := []ToolCall{{ID: "c1", Name: "search", Arguments: `{"q":"kv cache"}`}}
+	for _, tc := range []struct {
+		name string
+		fn   func(any, *Stats) []Message
+		in   string
+	}{
+		{"openai", FromOpenAI, `[{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"search","arguments":"{\"q\":\"kv cache\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"r"}]`},
+		{"langchain", FromNAT, `[{"type":"ai","content":"","tool_calls":[{"name":"search","args":{"q":"kv cache"},"id":"c1","type":"tool_call"}]},{"type":"tool","content":"r","tool_call_id":"c1"}]`},
+		{"langchain kwargs", FromNAT, `[{"type":"ai","content":"","additional_kwargs":{"tool_calls":[{"id":"c1","type":"function","function":{"name":"search","arguments":"{\"q\":\"kv cache\"}"}}]},"tool_calls":[{"name":"search","args":{"q":"other"},"id":"c1"}]},{"type":"tool","content":"r","tool_call_id":"c1"}]`},
+		{"constructor", FromNAT, `[{"lc":1,"type":"constructor","id":["langchain","schema","messages","AIMessage"],"kwargs":{"content":"","tool_calls":[{"name":"search","args":{"q":"kv cache"},"id":"c1"}]}},{"lc":1,"type":"constructor","id":["ToolMessage"],"kwargs":{"content":"r","tool_call_id":"c1"}}]`},
+	} {
+		var st Stats
+		msgs := tc.fn(decode(t, tc.in), &st)
+		if len(msgs) != 2 || !slices.Equal(msgs[0].ToolCalls, want) || msgs[1].ToolCallID != "c1" || msgs[0].Role != "assistant" {
+			t.Fatalf("%s: %+v", tc.name, msgs)
+		}
+		if PromptText(msgs) != "r" {
+			t.Errorf("%s: prompt text %q", tc.name, PromptText(msgs))
+		}
+		raw := AppendJSON(nil, msgs)
+		back, err := Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(back) != 2 || !back[0].Equal(msgs[0]) || !back[1].Equal(msgs[1]) {
+			t.Errorf("%s: round trip %s -> %+v", tc.name, raw, back)
+		}
+		var p Prompt
+		if _, err := p.Read(raw, 0); err != nil || string(p.Text()) != "r" {
+			t.Errorf("%s: Prompt.Read %q %v", tc.name, p.Text(), err)
+		}
+		other := msgs[0]
+		other.ToolCalls = []ToolCall{{ID: "c1", Name: "search", Arguments: `{"q":"x"}`}}
+		if other.Equal(msgs[0]) {
+			t.Errorf("%s: different arguments compare equal", tc.name)
+		}
+	}
+	if string(AppendJSON(nil, []Message{{Role: "assistant", ToolCalls: want}})) !=
+		`[{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"search","arguments":"{\"q\":\"kv cache\"}"}}]}]` {
+		t.Error("tool calls are not written in OpenAI's form")
+	}
+}

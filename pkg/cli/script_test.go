@@ -44,6 +44,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join(td, "script"),
 		RequireExplicitExec: true,
+		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") == "1", // rewrite cmp files from the output (review the diff)
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("TESTDATA", td)
 			e.Setenv("SCRIPTS", filepath.Join(td, "..", "scripts"))

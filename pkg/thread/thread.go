@@ -49,24 +49,16 @@ func (s *Splitter) Add(msgs []chat.Message) (n int, continues bool) {
 // Threads returns the number of threads so far.
 func (s *Splitter) Threads() int { return len(s.last) }
 
-// isPrefix reports whether a is a prefix of b (equal roles and contents).
+// isPrefix reports whether a is a prefix of b (equal messages).
 // An empty a is a prefix of nothing: a call without messages starts a thread.
 func isPrefix(a, b []chat.Message) bool {
 	if len(a) == 0 || len(a) > len(b) {
 		return false
 	}
 	for i := range a {
-		if !Equal(a[i], b[i]) {
+		if !a[i].Equal(b[i]) {
 			return false
 		}
 	}
 	return true
-}
-
-// Equal reports whether two messages have the same role and content.
-func Equal(a, b chat.Message) bool {
-	if a.Role != b.Role || (a.Content == nil) != (b.Content == nil) {
-		return false
-	}
-	return a.Content == nil || *a.Content == *b.Content
 }

@@ -402,7 +402,7 @@ func (x *extractor) shared(sid string, msgs []chat.Message) int {
 	n := 0
 	if sid == x.prevSession {
 		prev := x.prevMessages
-		for n < min(len(prev), len(msgs)) && thread.Equal(prev[n], msgs[n]) {
+		for n < min(len(prev), len(msgs)) && prev[n].Equal(msgs[n]) {
 			n++
 		}
 	}
