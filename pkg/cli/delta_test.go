@@ -61,9 +61,18 @@ func growingSession(rng *rand.Rand, id string, calls int) (recs []string, respon
 		if c > 0 {
 			resp := word(1 + rng.IntN(20))
 			responses = append(responses, resp)
-			msgs = append(msgs, chat.Message{Role: "assistant", Content: ptr(resp)})
+			answer := chat.Message{Role: "assistant", Content: ptr(resp)}
+			if rng.IntN(2) == 0 { // a call of a tool, answered by tool messages
+				answer.ToolCalls = []chat.ToolCall{{ID: fmt.Sprintf("call_%d", c), Name: "search",
+					Arguments: fmt.Sprintf(`{"q": %q}`, word(rng.IntN(30)))}}
+			}
+			msgs = append(msgs, answer)
 			for k := rng.IntN(3); k >= 0; k-- {
-				msgs = append(msgs, chat.Message{Role: []string{"tool", "user"}[rng.IntN(2)], Content: ptr(word(rng.IntN(15)))})
+				m := chat.Message{Role: []string{"tool", "user"}[rng.IntN(2)], Content: ptr(word(rng.IntN(15)))}
+				if m.Role == "tool" && answer.ToolCalls != nil {
+					m.ToolCallID = answer.ToolCalls[0].ID
+				}
+				msgs = append(msgs, m)
 			}
 		}
 		recs = append(recs, fmt.Sprintf(`{"session_id":%q,"model":"m","output_length":1,"source":"nat","messages":%s}`,

@@ -14,8 +14,17 @@ import (
 )
 
 type message struct {
-	Role    string  `json:"role"`
-	Content *string `json:"content"`
+	Role      string  `json:"role"`
+	Content   *string `json:"content"`
+	ToolCalls []struct {
+		ID       string `json:"id"`
+		Type     string `json:"type"`
+		Function struct {
+			Name      string `json:"name"`
+			Arguments string `json:"arguments"`
+		} `json:"function"`
+	} `json:"tool_calls"`
+	ToolCallID string `json:"tool_call_id"`
 }
 
 // messageRows decodes rows of trace-hash --emit messages (and records of
@@ -93,6 +102,7 @@ func TestSyntheticMessageRows(t *testing.T) {
 		}
 	}
 
+	toolCalls := 0
 	recSessions, recorded := messageRows(t, in, false)
 	sessions, rows := messageRows(t, want, true)
 	if !reflect.DeepEqual(sessions, recSessions) {
@@ -106,6 +116,27 @@ func TestSyntheticMessageRows(t *testing.T) {
 			r := recorded[i][j]
 			if m.Role != r.Role || count(m.Content) != count(r.Content) {
 				t.Fatalf("row %d message %d: %s with %d tokens, recorded %s with %d", i+1, j, m.Role, count(m.Content), r.Role, count(r.Content))
+			}
+			// Tool calls keep their ids and names; their arguments are
+			// JSON objects of as many tokens (when longer than the object
+			// around the stand-in words, 6 tokens here), else {}.
+			if m.ToolCallID != r.ToolCallID || len(m.ToolCalls) != len(r.ToolCalls) {
+				t.Fatalf("row %d message %d: tool calls %+v, recorded %+v", i+1, j, m, r)
+			}
+			for k, c := range m.ToolCalls {
+				rc := r.ToolCalls[k]
+				var obj map[string]any
+				got, want := count(&c.Function.Arguments), count(&rc.Function.Arguments)
+				if c.ID != rc.ID || c.Type != "function" || c.Function.Name != rc.Function.Name ||
+					json.Unmarshal([]byte(c.Function.Arguments), &obj) != nil || (got != want && c.Function.Arguments != "{}") {
+					t.Fatalf("row %d message %d call %d: %+v (%d tokens), recorded %+v (%d tokens)", i+1, j, k, c, got, rc, want)
+				}
+				if got == want {
+					toolCalls++
+				}
+				if strings.Contains(c.Function.Arguments, secret) {
+					t.Fatal("recorded arguments in the output")
+				}
 			}
 		}
 	}
@@ -142,8 +173,8 @@ func TestSyntheticMessageRows(t *testing.T) {
 			}
 		}
 	}
-	if differing == 0 || pairs == differing || later == 0 {
-		t.Fatalf("the input does not test every case: %d pairs, %d differing, %d equal after differing", pairs, differing, later)
+	if differing == 0 || pairs == differing || later == 0 || toolCalls == 0 {
+		t.Fatalf("the input does not test every case: %d pairs, %d differing, %d equal after differing, %d tool calls", pairs, differing, later, toolCalls)
 	}
 
 	// --messages real keeps the recorded messages, whole.

@@ -51,7 +51,11 @@ const minWords = 256
 type Generator struct {
 	words     []string
 	blockSize int
+	argsCost  int // tokens of the JSON around the words of an arguments stand-in; -1: not exact
 }
+
+// The JSON object that wraps the words of an arguments stand-in.
+const argsOpen, argsClose = `{"input": "`, `"}`
 
 // New returns a Generator for the tokenizer that enc encodes with, drawing
 // the words of each block of blockSize recorded ids from one seed. It fails
@@ -81,7 +85,22 @@ func New(tok *tokenize.Tokenizer, blockSize int) (*Generator, error) {
 	if len(got) != len(words) || got[0] != enc.Encode(words[0])[0] || !slices.Equal(got[1:], want[1:]) {
 		return nil, fmt.Errorf("tokenizer %s does not encode words joined by spaces word by word: it cannot make synthetic text (keep the recorded text instead)", tok.Name())
 	}
-	return &Generator{words: words, blockSize: blockSize}, nil
+	g := &Generator{words: words, blockSize: blockSize}
+	g.argsCost = g.measureArgs(enc)
+	return g, nil
+}
+
+// measureArgs returns the tokens the JSON around an arguments stand-in
+// costs, or -1 when words in it do not encode to one token each.
+func (g *Generator) measureArgs(enc *tokenize.Encoder) int {
+	cost := len(enc.Encode(argsOpen+g.words[0]+argsClose)) - 1
+	for k := 1; k <= 8; k++ {
+		text := argsOpen + strings.Join(g.words[k:2*k], " ") + argsClose
+		if len(enc.Encode(text)) != cost+k {
+			return -1
+		}
+	}
+	return cost
 }
 
 // Words returns the number of words the tokenizer kept.
@@ -124,6 +143,30 @@ func (g *Generator) Append(dst []byte, start Key, ids []int) ([]byte, Key) {
 		}
 	}
 	return dst, key
+}
+
+// AppendArguments appends to dst a stand-in for the arguments of a tool
+// call whose recorded arguments text has the ids ids, starting from key
+// start, and returns it with its last key. The stand-in is a JSON object,
+// {"input": "<words>"}, of as many tokens as the recorded text, when the
+// tokenizer encodes such an object word by word and the recorded text is
+// longer than the object's JSON; shorter arguments become {}, and a
+// tokenizer that does not encode the object word by word gets the words
+// alone (the token count kept, the JSON not).
+func (g *Generator) AppendArguments(dst []byte, start Key, ids []int) ([]byte, Key) {
+	if g.argsCost < 0 {
+		return g.Append(dst, start, ids)
+	}
+	if len(ids) <= g.argsCost {
+		_, key := g.Append(nil, start, ids)
+		return append(dst, "{}"...), key
+	}
+	dst = append(dst, argsOpen...)
+	dst, key := g.Append(dst, start, ids[:len(ids)-g.argsCost])
+	// The last ids, which the JSON around the words stands for, still
+	// decide the key: arguments that differ there differ in what follows.
+	key, _ = blockKey(nil, key, ids[len(ids)-g.argsCost:])
+	return append(dst, argsClose...), key
 }
 
 // blockKey returns the key of a block of ids after the key prev, and buf

@@ -231,3 +231,53 @@ func TestRefused(t *testing.T) {
 		t.Error("block size 0 accepted")
 	}
 }
+
+// An arguments stand-in is a JSON object of exactly as many tokens as the
+// recorded arguments (for arguments longer than the object around the
+// words; shorter ones are {}), for every built-in tokenizer and a
+// tokenizer.json; equal recorded ids give equal stand-ins and keys.
+func TestArguments(t *testing.T) {
+	toks := map[string]*tokenize.Tokenizer{"tokenizer.json": wordsTokenizer(t, 600)}
+	for _, name := range builtins {
+		toks[name] = load(t, name)
+	}
+	for name, tok := range toks {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			enc := tok.NewEncoder()
+			g, err := New(tok, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(3, uint64(len(name))))
+			exact := 0
+			for n := range 120 {
+				ids := recorded(r, n)
+				text, key := g.AppendArguments(nil, Root, ids)
+				again, key2 := g.AppendArguments(nil, Root, ids)
+				if string(again) != string(text) || key != key2 {
+					t.Fatal("not deterministic")
+				}
+				if g.argsCost >= 0 {
+					var v map[string]any
+					if err := json.Unmarshal(text, &v); err != nil {
+						t.Fatalf("%d ids: not a JSON object: %q", n, text)
+					}
+				}
+				if n > max(g.argsCost, 0) || g.argsCost < 0 {
+					if got := len(enc.Encode(string(text))); got != n {
+						t.Fatalf("%d recorded ids, stand-in encodes to %d: %q", n, got, text)
+					}
+					exact++
+				} else if string(text) != "{}" {
+					t.Fatalf("%d ids (JSON costs %d): %q, want {}", n, g.argsCost, text)
+				}
+			}
+			if g.argsCost < 0 {
+				t.Logf("words alone: the JSON object does not encode word by word")
+			}
+			if exact < 100 {
+				t.Fatalf("only %d of 120 exact (JSON costs %d tokens)", exact, g.argsCost)
+			}
+		})
+	}
+}

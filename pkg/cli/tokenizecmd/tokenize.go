@@ -346,11 +346,13 @@ type sessionMemo struct {
 
 // standIn is a message and its synthetic stand-in.
 type standIn struct {
-	sum     xxh3.Uint128 // role and recorded content
+	sum     xxh3.Uint128 // role, recorded content and tool calls
 	key     synthtext.Key
 	content []byte // the stand-in content
 	null    bool   // the content is null
 	role    string
+	calls   []chat.ToolCall // the tool calls, with stand-in arguments
+	callID  string
 }
 
 // conversation identifies the messages of a session's last call, for
@@ -614,6 +616,16 @@ func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int) error {
 			w.hash.Write([]byte{1})
 			w.hash.WriteString(*m.Content)
 		}
+		for _, c := range m.ToolCalls {
+			w.hash.Write([]byte{2})
+			w.hash.WriteString(c.ID)
+			w.hash.Write([]byte{0})
+			w.hash.WriteString(c.Name)
+			w.hash.Write([]byte{0})
+			w.hash.WriteString(c.Arguments)
+		}
+		w.hash.Write([]byte{3})
+		w.hash.WriteString(m.ToolCallID)
 		sum := w.hash.Sum128()
 		if same && at < len(prev) && prev[at].sum == sum {
 			next = append(next, prev[at])
@@ -624,12 +636,20 @@ func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int) error {
 		if at > 0 {
 			before = next[at-1].key
 		}
-		s := standIn{sum: sum, role: m.Role, null: m.Content == nil}
+		s := standIn{sum: sum, role: m.Role, null: m.Content == nil, callID: m.ToolCallID}
 		start := synthtext.Start(before, m.Role)
 		s.key = start
 		if m.Content != nil {
 			ids := w.enc.Encode(*m.Content)
 			s.content, s.key = w.gen.Append(make([]byte, 0, 8*len(ids)), start, ids)
+		}
+		// Tool calls keep their ids and function names; their arguments
+		// become stand-ins of as many tokens.
+		for _, c := range m.ToolCalls {
+			ids := w.enc.Encode(c.Arguments)
+			var args []byte
+			args, s.key = w.gen.AppendArguments(make([]byte, 0, 8*len(ids)+16), synthtext.Start(s.key, "tool_call:"+c.Name), ids)
+			s.calls = append(s.calls, chat.ToolCall{ID: c.ID, Name: c.Name, Arguments: string(args)})
 		}
 		next = append(next, s)
 	}
@@ -638,7 +658,7 @@ func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int) error {
 	// shared ones.
 	out := make([]chat.Message, 0, len(msgs))
 	for _, s := range next[shared:] {
-		m := chat.Message{Role: s.role}
+		m := chat.Message{Role: s.role, ToolCalls: s.calls, ToolCallID: s.callID}
 		if !s.null {
 			c := unsafe.String(unsafe.SliceData(s.content), len(s.content))
 			m.Content = &c
