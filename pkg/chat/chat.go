@@ -357,6 +357,28 @@ func parts(list []any, st *Stats) *string {
 	return &s
 }
 
+// Tools returns the tools list of a request (OpenAI's "tools", NAT's
+// "tools_schema": a list of {"type":"function","function":{...}}) as
+// compact JSON, its members in their order, or nil when raw is absent,
+// null or an empty list. Anything but a list is an error.
+func Tools(raw []byte) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] != '[' {
+		return nil, errors.New("want a list of tools")
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return nil, err
+	}
+	if b.Len() == 2 { // []
+		return nil, nil
+	}
+	return b.Bytes(), nil
+}
+
 // AppendJSON appends msgs as a compact JSON array of {"role","content"}
 // objects.
 func AppendJSON(dst []byte, msgs []Message) []byte {

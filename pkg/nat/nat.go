@@ -40,6 +40,7 @@ type Call struct {
 	Model    string         // LLM_START payload.name
 	Function string         // LLM_START function_ancestry.function_name, "" when absent
 	Messages []chat.Message // LLM_START metadata.chat_inputs, normalised
+	Tools    []byte         // LLM_START metadata.tools_schema as compact JSON; nil when absent or empty
 
 	// Token usage as the LLM_END reports it; Has* is false when absent.
 	CompletionTokens, PromptTokens       int64
@@ -70,7 +71,8 @@ type payload struct {
 	Name           any `json:"name"`
 	UUID           any `json:"UUID"`
 	Metadata       *struct {
-		ChatInputs rawJSON `json:"chat_inputs"`
+		ChatInputs  rawJSON `json:"chat_inputs"`
+		ToolsSchema rawJSON `json:"tools_schema"`
 	} `json:"metadata"`
 	UsageInfo *struct {
 		TokenUsage *struct {
@@ -154,6 +156,9 @@ func Decode(elem []byte) (*Request, error) {
 			var err error
 			if c.Messages, err = inputs.messages(s.Payload.Metadata.ChatInputs, &st); err != nil {
 				return nil, fmt.Errorf("LLM_START %s: chat_inputs: %w", id, err)
+			}
+			if c.Tools, err = chat.Tools(s.Payload.Metadata.ToolsSchema); err != nil {
+				return nil, fmt.Errorf("LLM_START %s: tools_schema: %w", id, err)
 			}
 		}
 		if u := p.UsageInfo; u != nil && u.TokenUsage != nil {

@@ -13,9 +13,10 @@
 //
 //	trace-extract   session_id, request, model, function, priority, delay,
 //	                output_length, prompt_tokens, start_ms, end_ms,
-//	                timestamp_raw, latency_ms, source, messages
+//	                timestamp_raw, latency_ms, source, messages, tools
 //	trace-classify  agent_type, priority
-//	trace-tokenize  input_ids, input_length, tokenizer (drops messages)
+//	trace-tokenize  input_ids, input_length, tokenizer (drops messages
+//	                and tools unless --messages keeps them)
 //	trace-hash      hash_ids; emits the final Mooncake row
 //
 // A Record keeps each value as raw JSON, so passing a field through costs no

@@ -29,6 +29,7 @@ import (
 
 	"github.com/zeebo/xxh3"
 
+	"agenttrace/pkg/record"
 	"agenttrace/pkg/tokenize"
 )
 
@@ -167,6 +168,47 @@ func (g *Generator) AppendArguments(dst []byte, start Key, ids []int) ([]byte, K
 	// decide the key: arguments that differ there differ in what follows.
 	key, _ = blockKey(nil, key, ids[len(ids)-g.argsCost:])
 	return append(dst, argsClose...), key
+}
+
+// AppendTools appends to dst the JSON value raw (a request's tools list)
+// with the value of every "description" member that is a string replaced
+// by a stand-in of as many tokens (encode gives a text's ids); names,
+// types and the rest of the schemas are kept, in their order. The stand-ins
+// chain from one description to the next, so equal lists give equal
+// stand-ins.
+func (g *Generator) AppendTools(dst, raw []byte, encode func(string) []int) ([]byte, error) {
+	key := Start(Root, "tools")
+	for i := 0; i < len(raw); {
+		if raw[i] != '"' {
+			dst = append(dst, raw[i])
+			i++
+			continue
+		}
+		end, err := record.SkipValue(raw, i)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, raw[i:end]...)
+		colon := record.SkipSpace(raw, end)
+		val := record.SkipSpace(raw, colon+1)
+		if string(raw[i:end]) != `"description"` || colon >= len(raw) || raw[colon] != ':' || val >= len(raw) || raw[val] != '"' {
+			i = end
+			continue
+		}
+		vend, err := record.SkipValue(raw, val)
+		if err != nil {
+			return nil, err
+		}
+		text, err := record.DecodeString(raw[val:vend])
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, ':', '"')
+		dst, key = g.Append(dst, Start(key, "description"), encode(text))
+		dst = append(dst, '"')
+		i = vend
+	}
+	return dst, nil
 }
 
 // blockKey returns the key of a block of ids after the key prev, and buf

@@ -281,3 +281,52 @@ func TestArguments(t *testing.T) {
 		})
 	}
 }
+
+// Tool descriptions become stand-ins of as many tokens; everything else of
+// the tools list is kept, in its order.
+func TestTools(t *testing.T) {
+	tok := load(t, "meta-llama/Llama-3.3-70B-Instruct")
+	enc := tok.NewEncoder()
+	g, err := New(tok, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := `[{"type":"function","function":{"name":"web_search","description":"Search the web for \"secret\" pages.","parameters":{"type":"object","properties":{"query":{"type":"string","description":"What to look for, in secret words"},"description":{"type":"string"}},"required":["query"]}}}]`
+	out, err := g.AppendTools(nil, []byte(raw), enc.Encode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "secret") {
+		t.Fatalf("a description was kept: %s", out)
+	}
+	var in, got []any
+	if err := json.Unmarshal([]byte(raw), &in); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("not JSON: %s", out)
+	}
+	fin := in[0].(map[string]any)["function"].(map[string]any)
+	fgot := got[0].(map[string]any)["function"].(map[string]any)
+	count := func(v any) int { return len(enc.Encode(v.(string))) }
+	if fgot["name"] != "web_search" || count(fgot["description"]) != count(fin["description"]) {
+		t.Fatalf("function: %v", fgot)
+	}
+	pin := fin["parameters"].(map[string]any)["properties"].(map[string]any)
+	pgot := fgot["parameters"].(map[string]any)["properties"].(map[string]any)
+	if count(pgot["query"].(map[string]any)["description"]) != count(pin["query"].(map[string]any)["description"]) {
+		t.Fatalf("parameter: %v", pgot)
+	}
+	// A parameter named "description" is a key, not a description.
+	if _, ok := pgot["description"].(map[string]any); !ok {
+		t.Fatalf("the property named description: %v", pgot)
+	}
+	again, _ := g.AppendTools(nil, []byte(raw), enc.Encode)
+	if string(again) != string(out) {
+		t.Fatal("not deterministic")
+	}
+	// Key order kept: only the description values changed.
+	if !strings.HasPrefix(string(out), `[{"type":"function","function":{"name":"web_search","description":"`) {
+		t.Fatalf("order: %s", out)
+	}
+}

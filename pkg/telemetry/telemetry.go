@@ -33,6 +33,7 @@ type Event struct {
 
 	Model    string         // request_payload.model
 	Messages []chat.Message // request_payload.messages, normalised
+	Tools    []byte         // request_payload.tools as compact JSON; nil when absent or empty
 	NonText  int            // message parts without text
 
 	CompletionTokens, PromptTokens       int64
@@ -47,6 +48,29 @@ type rawEvent struct {
 	LatencyMs       any `json:"latency_ms"`
 	RequestPayload  any `json:"request_payload"`
 	ResponsePayload any `json:"response_payload"`
+}
+
+// tools reads request_payload.tools from the line again, as written: the
+// generic decoding does not keep the order of its members.
+func tools(line []byte) ([]byte, error) {
+	var ev struct {
+		RequestPayload struct {
+			Tools rawJSON `json:"tools"`
+		} `json:"request_payload"`
+	}
+	if err := jsondecode.Unmarshal(line, &ev); err != nil {
+		return nil, err
+	}
+	return chat.Tools(ev.RequestPayload.Tools)
+}
+
+// rawJSON is a JSON value as it is written.
+type rawJSON []byte
+
+// UnmarshalJSON keeps a copy of b.
+func (r *rawJSON) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
 }
 
 // Parse decodes one line. Only llm_call events are decoded in full; for
@@ -117,6 +141,12 @@ func Parse(line []byte) (*Event, error) {
 		ev.NonText = st.NonText
 		if s, ok := rp["model"].(string); ok {
 			ev.Model = s
+		}
+		if t, ok := rp["tools"]; ok && t != nil {
+			var err error
+			if ev.Tools, err = tools(line); err != nil {
+				return nil, fmt.Errorf("\"request_payload.tools\": %v", err)
+			}
 		}
 	case nil:
 	default:

@@ -265,7 +265,7 @@ func (x *extractor) nat(r io.Reader, name string) error {
 				x.st.usageFixed++
 			}
 			calls = append(calls, call{
-				request: req.Number, model: c.Model, function: c.Function, messages: c.Messages,
+				request: req.Number, model: c.Model, function: c.Function, messages: c.Messages, tools: c.Tools,
 				output: out, prompt: prompt, hasPrompt: hasPrompt,
 				startMs: c.StartTime * 1000, endMs: c.EndTime * 1000, latencyMs: math.NaN(),
 			})
@@ -282,6 +282,7 @@ type call struct {
 	model     string
 	function  string
 	messages  []chat.Message
+	tools     []byte // the request's tools (compact JSON), nil when none
 	output    int64
 	prompt    int64
 	hasPrompt bool
@@ -380,6 +381,9 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 		}
 		x.msgs = x.json.Append(x.msgs[:0], msgs)
 		rec.Set("messages", x.msgs)
+		if c.tools != nil {
+			rec.Set("tools", c.tools)
+		}
 		if err := x.write(&rec); err != nil {
 			return err
 		}
@@ -496,7 +500,7 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 		calls := make([]call, n)
 		for i, ev := range events[:n] {
 			c := call{
-				model: ev.Model, messages: ev.Messages, output: ev.CompletionTokens,
+				model: ev.Model, messages: ev.Messages, tools: ev.Tools, output: ev.CompletionTokens,
 				prompt: ev.PromptTokens, hasPrompt: ev.HasPromptTokens,
 				startMs: ev.StartMs, endMs: ev.StartMs + ev.LatencyMs,
 				priority: ev.Priority, hasPriority: ev.HasPriority, latencyMs: ev.LatencyMs,

@@ -42,7 +42,7 @@ timestamp_raw, latency_ms) are dropped unless --keep names them.
 --emit messages writes rows that aiperf sends as they are: session_id,
 agent_type, messages (the record's, whole: trace-tokenize --messages
 synthetic gives token-exact stand-ins, --messages real the recorded text),
-output_length, delay, timestamp, priority and the fields passed through;
+tools (the request's tools list, when recorded), output_length, delay, timestamp, priority and the fields passed through;
 no input_length or hash_ids (aiperf takes them only without messages). A
 replay then sends each call's prompt as recorded, instead of re-sending
 every earlier turn of the session on top of prompts that already hold
@@ -162,7 +162,7 @@ func (g *saveGuard) setSaving(on bool) {
 }
 
 // dropped are the fields the Mooncake row leaves out by default.
-var dropped = []string{"input_ids", "messages", "tokenizer", "model", "request", "function", "source",
+var dropped = []string{"input_ids", "messages", "tools", "tokenizer", "model", "request", "function", "source",
 	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms", "continues", "full_length", "shared_ids", "shared_messages"}
 
 // leading are the Mooncake fields, in the order they are written.
@@ -171,17 +171,7 @@ var leading = []string{"session_id", "agent_type", "input_length", "output_lengt
 // messageLeading are the fields of a message row (--emit messages), in the
 // order they are written: aiperf takes input_length and hash_ids only in
 // rows without messages.
-var messageLeading = []string{"session_id", "agent_type", "messages", "output_length", "delay", "timestamp", "priority"}
-
-// leadingSet holds the fields of both kinds of rows, which are never passed
-// through.
-var leadingSet = map[string]bool{}
-
-func init() {
-	for _, k := range append(slices.Clone(leading), messageLeading...) {
-		leadingSet[k] = true
-	}
-}
+var messageLeading = []string{"session_id", "agent_type", "messages", "tools", "output_length", "delay", "timestamp", "priority"}
 
 func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	if cmd.BlockSize <= 0 {
@@ -487,7 +477,10 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		}
 	}
 	for _, f := range h.rec.Fields {
-		if !leadingSet[f.Key] && !h.drop[f.Key] {
+		// A message row never holds input_length or hash_ids: aiperf
+		// refuses them with messages.
+		rowOnly := h.cmd.Emit == "messages" && (f.Key == "input_length" || f.Key == "hash_ids")
+		if !slices.Contains(fields, f.Key) && !h.drop[f.Key] && !rowOnly {
 			h.out.Set(f.Key, f.Value)
 		}
 	}

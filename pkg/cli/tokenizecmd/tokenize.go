@@ -30,15 +30,17 @@ const tokenizeHelp = `Add the token ids of each record's prompt to it.
 The prompt text is the record's non-null messages[].content joined with "\n"
 (see trace-extract); it is encoded exactly as the Hugging Face tokenizer does
 with add_special_tokens=False. Each record gains input_length, tokenizer and
-input_ids; messages is dropped unless --messages keeps it.
+input_ids; messages and tools are dropped unless --messages keeps them.
 
 --messages synthetic keeps the messages with each content replaced by a
 stand-in that this tokenizer encodes to exactly as many tokens as the
 recorded content: words of a fixed list, drawn from a hash of the recorded
 ids, so that two contents share a stand-in prefix exactly as far as their
 recorded ids (and the messages before them) do, to the block of
---synthetic-block ids. Nothing of the recorded text is kept; the same input
-gives the same bytes on every run. For trace-hash --emit messages (rows aiperf
+--synthetic-block ids. Tool calls keep their ids and names, their arguments
+become a JSON object of as many tokens; the tools list keeps its names and
+schemas, each description a stand-in of as many tokens. Nothing of the
+recorded text is kept; the same input gives the same bytes on every run. For trace-hash --emit messages (rows aiperf
 sends as they are). --messages real keeps the recorded text.
 
 --tokenizer auto (the default) decides once, from the model of the records of
@@ -320,8 +322,9 @@ type tokWorker struct {
 	spare   chat.Prompt             // the next prompt is built here
 	convs   map[string]conversation // --rows delta: every session's last call
 	hash    *xxh3.Hasher
-	gen     *synthtext.Generator // --messages synthetic
-	stand   []byte               // the stand-in messages, as JSON
+	gen     *synthtext.Generator    // --messages synthetic
+	stand   []byte                  // the stand-in messages, as JSON
+	tools   map[xxh3.Uint128][]byte // --messages synthetic: stand-in tools lists by the recorded list's hash
 }
 
 // memoLimit bounds the sessions a worker remembers (the least recently
@@ -458,12 +461,20 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	if !w.keep {
 		w.rec.Delete("messages")
 		w.rec.Delete("shared_messages")
+		w.rec.Delete("tools")
 	}
 	if w.gen != nil {
 		if err := w.standIns(sm, raw, shared); err != nil {
 			return nil, 0, err
 		}
 		w.rec.Set("messages", w.stand)
+		if raw, ok := w.rec.Get("tools"); ok {
+			tools, err := w.standInTools(raw)
+			if err != nil {
+				return nil, 0, fmt.Errorf("tools: %w", err)
+			}
+			w.rec.Set("tools", tools)
+		}
 	}
 	w.rec.SetInt("input_length", int64(len(ids)))
 	w.rec.Set("tokenizer", w.name)
@@ -586,6 +597,25 @@ func (w *tokWorker) newMessages(session string, cur []chat.Message) ([]chat.Mess
 		added = added[1:]
 	}
 	return added, true
+}
+
+// standInTools returns the tools list raw with stand-in descriptions. The
+// calls of a session repeat one list, so each list is made once (a worker
+// remembers up to 64).
+func (w *tokWorker) standInTools(raw []byte) ([]byte, error) {
+	sum := xxh3.Hash128(raw)
+	if out, ok := w.tools[sum]; ok {
+		return out, nil
+	}
+	out, err := w.gen.AppendTools(nil, raw, w.enc.Encode)
+	if err != nil {
+		return nil, err
+	}
+	if w.tools == nil || len(w.tools) >= 64 {
+		w.tools = map[xxh3.Uint128][]byte{}
+	}
+	w.tools[sum] = out
+	return out, nil
 }
 
 // standIns sets w.stand to the JSON of the record's messages with synthetic
