@@ -7,8 +7,9 @@
 // A stand-in is a run of words from a fixed list (words.txt, made by
 // scripts/genwords from a public English dictionary), joined by single
 // spaces. New keeps the words the tokenizer encodes as one token both alone
-// and after a space, and checks that the joined list encodes word by word:
-// then n words are n tokens, whatever the words.
+// and after a space (the 1,024 shortest of them), and checks that the
+// joined list encodes word by word: then n words are n tokens, whatever the
+// words.
 //
 // Which words: the recorded ids are cut into blocks; each block has a key,
 // a 128-bit hash of the key before it and its ids (the first block's key
@@ -47,6 +48,10 @@ var Root = Key{Hi: 0x6167656e74747261, Lo: 0x636573796e746831}
 // different short blocks would too often get the same words.
 const minWords = 256
 
+// maxWords is the most words a Generator draws from (the shortest ones):
+// 10 bits a token, 160 bits a block of 16.
+const maxWords = 1024
+
 // A Generator makes stand-in text for one tokenizer. It is safe for
 // concurrent use.
 type Generator struct {
@@ -68,18 +73,29 @@ func New(tok *tokenize.Tokenizer, blockSize int) (*Generator, error) {
 		return nil, fmt.Errorf("synthetic text block size must be positive, got %d", blockSize)
 	}
 	enc := tok.NewEncoder()
-	var words []string
-	var want []int
+	type word struct {
+		text string
+		id   int // its id after a space
+	}
+	var kept []word
 	for w := range strings.SplitSeq(strings.TrimSpace(wordList), "\n") {
 		alone, spaced := enc.Encode(w), enc.Encode(" "+w)
 		if len(alone) == 1 && len(spaced) == 1 {
-			words = append(words, w)
-			want = append(want, spaced[0])
+			kept = append(kept, word{w, spaced[0]})
 		}
 	}
-	if len(words) < minWords {
+	if len(kept) < minWords {
 		return nil, fmt.Errorf("tokenizer %s encodes only %d of the %d stand-in words as one token: it cannot make synthetic text (keep the recorded text instead)",
-			tok.Name(), len(words), strings.Count(wordList, "\n"))
+			tok.Name(), len(kept), strings.Count(wordList, "\n"))
+	}
+	// The shortest words, in list order among equals: the text is what the
+	// rows are made of, so fewer bytes a token make smaller, faster rows.
+	slices.SortStableFunc(kept, func(a, b word) int { return len(a.text) - len(b.text) })
+	kept = kept[:min(len(kept), maxWords)]
+	words := make([]string, len(kept))
+	want := make([]int, len(kept))
+	for i, w := range kept {
+		words[i], want[i] = w.text, w.id
 	}
 	// The first word starts the text without a space.
 	got := enc.Encode(strings.Join(words, " "))

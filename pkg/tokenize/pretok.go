@@ -106,6 +106,13 @@ func splitLlama3(s string, ends []int) []int {
 // skipClass returns the offset after the run of class cls starting at i.
 func skipClass(s string, i int, cls uint8) int {
 	for i < len(s) {
+		if b := s[i]; b < utf8.RuneSelf { // ASCII without a call
+			if bmpClass[b] != cls {
+				break
+			}
+			i++
+			continue
+		}
 		c, n := classAt(s, i)
 		if c != cls {
 			break

@@ -325,6 +325,7 @@ type tokWorker struct {
 	gen     *synthtext.Generator    // --messages synthetic
 	stand   []byte                  // the stand-in messages, as JSON
 	tools   map[xxh3.Uint128][]byte // --messages synthetic: stand-in tools lists by the recorded list's hash
+	msgIDs  []int                   // --messages synthetic: a message's ids
 }
 
 // memoLimit bounds the sessions a worker remembers (the least recently
@@ -670,15 +671,15 @@ func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int) error {
 		start := synthtext.Start(before, m.Role)
 		s.key = start
 		if m.Content != nil {
-			ids := w.enc.Encode(*m.Content)
-			s.content, s.key = w.gen.Append(make([]byte, 0, 8*len(ids)), start, ids)
+			w.msgIDs = w.enc.Append(w.msgIDs[:0], *m.Content)
+			s.content, s.key = w.gen.Append(make([]byte, 0, 8*len(w.msgIDs)), start, w.msgIDs)
 		}
 		// Tool calls keep their ids and function names; their arguments
 		// become stand-ins of as many tokens.
 		for _, c := range m.ToolCalls {
-			ids := w.enc.Encode(c.Arguments)
+			w.msgIDs = w.enc.Append(w.msgIDs[:0], c.Arguments)
 			var args []byte
-			args, s.key = w.gen.AppendArguments(make([]byte, 0, 8*len(ids)+16), synthtext.Start(s.key, "tool_call:"+c.Name), ids)
+			args, s.key = w.gen.AppendArguments(make([]byte, 0, 8*len(w.msgIDs)+16), synthtext.Start(s.key, "tool_call:"+c.Name), w.msgIDs)
 			s.calls = append(s.calls, chat.ToolCall{ID: c.ID, Name: c.Name, Arguments: string(args)})
 		}
 		next = append(next, s)
