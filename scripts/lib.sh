@@ -72,7 +72,7 @@ run_to_output() {
     exit 3
   fi
   run_pid=
-  trap 'rm -f "$run_tmp"' EXIT
+  trap 'rm -f "$run_tmp"; rm -rf "$stage_dir"' EXIT
   trap 'stop_pipeline; rm -f "$run_tmp"; exit 130' INT TERM
   # In the background, so that a signal is handled at once, not after the
   # pipeline has finished.
@@ -80,7 +80,8 @@ run_to_output() {
   run_pid=$!
   wait "$run_pid"
   mv -f "$run_tmp" "$out"
-  trap - EXIT INT TERM
+  trap 'rm -rf "$stage_dir"' EXIT
+  trap - INT TERM
   echo "" >&2
   n=$(wc -l < "$out")
   echo "Saved $((n)) entries to $out" >&2
@@ -100,6 +101,32 @@ run_to_dir() {
   local files=("$out"/*.json)
   echo "" >&2
   echo "Saved ${#files[@]} traces to $out" >&2
+}
+
+# stage_dir: a temporary folder for the standard error of the pipeline's
+# stages after the first, removed at exit.
+stage_dir=$(mktemp -d "${TMPDIR:-/tmp}/agenttrace.XXXXXX")
+trap 'rm -rf "$stage_dir"' EXIT
+
+# finish_stages STATUS...: called right after the pipeline with its
+# PIPESTATUS. The first stage writes to stderr as it runs (its progress and
+# errors); the others' stderr was kept in $stage_dir/2, /3, ...: when every
+# stage succeeded it is printed in order (the statistics and the aiperf
+# command come last); otherwise only the first failing stage's is, so the
+# run ends with the error that stopped it and shows no statistics of a file
+# never written. Returns that stage's status.
+finish_stages() {
+  local i=1 status
+  for status in "$@"; do
+    if [ "$status" != 0 ]; then
+      [ "$i" = 1 ] || cat "$stage_dir/$i" >&2
+      return "$status"
+    fi
+    i=$((i + 1))
+  done
+  for ((i = 2; i <= $#; i++)); do
+    cat "$stage_dir/$i" >&2
+  done
 }
 
 # stop_pipeline ends the stages of the running pipeline.

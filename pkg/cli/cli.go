@@ -104,6 +104,23 @@ func IOError(err error) error { return &exitError{ExitIO, err} }
 // UsageError marks err as a usage error (exit 2).
 func UsageError(err error) error { return &exitError{ExitUsage, err} }
 
+// NoRecords is the error of a run that wrote no record, saying why: an
+// empty result is almost always a mistake (a wrong file, a filter that
+// matches nothing), and a Makefile target must not take it for a result.
+// Commands accept one with --allow-empty.
+func NoRecords(why string) error {
+	return DataError(fmt.Errorf("no records written: %s (--allow-empty accepts an empty result)", why))
+}
+
+// isDataError reports whether err is about the input (exit 1).
+func isDataError(err error) bool {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code == ExitData
+	}
+	return !errors.Is(err, jsonl.ErrClosedPipe)
+}
+
 // HasStatus reports whether err already says which exit status it stands
 // for (it was made by DataError, IOError, UsageError or WriteError).
 func HasStatus(err error) bool {
@@ -237,6 +254,9 @@ func EachLine(files []string, stdin io.Reader, fn func(line []byte, r *jsonl.Rea
 				return IOError(err)
 			}
 			if err := fn(line, r); err != nil {
+				if hint := RecordHint(line); hint != "" && r.Line() == 1 && isDataError(err) {
+					return DataError(r.Errorf("%s", hint))
+				}
 				return err
 			}
 		}

@@ -35,10 +35,11 @@ Compact records (trace-extract --compact) are read and written compact.`
 
 // ClassifyCmd is the grammar of trace-classify.
 type ClassifyCmd struct {
-	Files []string `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
-	Rules string   `placeholder:"FILE" help:"Rules file (YAML or JSON) instead of the built-in rules."`
-	By    string   `enum:"rules,function" default:"rules" help:"rules, or function: when no rule matches, use the NAT function name as agent_type."`
-	Quiet bool     `short:"q" help:"Print no summary on stderr."`
+	Files      []string `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
+	Rules      string   `placeholder:"FILE" help:"Rules file (YAML or JSON) instead of the built-in rules."`
+	By         string   `enum:"rules,function" default:"rules" help:"rules, or function: when no rule matches, use the NAT function name as agent_type."`
+	AllowEmpty bool     `help:"Exit 0 when no record is written (by default an empty result is an error, exit 1)."`
+	Quiet      bool     `short:"q" help:"Print no summary on stderr."`
 }
 
 // Run runs trace-classify with args.
@@ -136,6 +137,9 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 			parts = []string{"0 records"}
 		}
 		fmt.Fprintf(s.Stderr, "trace-classify: %s\n", strings.Join(parts, ", "))
+	}
+	if len(order) == 0 && !cmd.AllowEmpty {
+		return cli.NoRecords("the input holds no record")
 	}
 	return nil
 }

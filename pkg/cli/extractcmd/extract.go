@@ -51,6 +51,7 @@ type ExtractCmd struct {
 	NumRequests  *int     `placeholder:"N" help:"NAT: keep at most N requests (after skipping) of each file (default: all)."`
 	SkipInvalid  bool     `help:"Skip (and count) invalid events or requests instead of stopping with an error."`
 	Compact      bool     `help:"Leave out the messages a record shares with the line before (shared_messages); for piping into the next stage."`
+	AllowEmpty   bool     `help:"Exit 0 when no record is written (by default an empty result is an error, exit 1)."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr; errors are still printed."`
 }
 
@@ -133,11 +134,17 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 		x.bar = bar
 		br := bufio.NewReaderSize(bar.Reader(in.R), 1<<20)
 		format := cmd.Format
+		head, _ := br.Peek(4096)
 		if format == "auto" {
 			var err error
 			if format, err = sniff(br); err != nil {
+				if hint := cli.TraceHint(head, ""); hint != "" {
+					err = errors.New(hint)
+				}
 				return cli.DataError(fmt.Errorf("%s: %w", in.Name, err))
 			}
+		} else if hint := cli.TraceHint(head, format); hint != "" {
+			return cli.DataError(fmt.Errorf("%s: %s", in.Name, hint))
 		}
 		x.st = extractStats{}
 		var err error
@@ -156,13 +163,37 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 		if !cmd.Quiet {
 			x.summary(in.Name, format)
 		}
+		x.records += x.st.records
+		if x.st.records == 0 {
+			x.why = x.emptyReason(in.Name, format)
+		}
 		return nil
 	})
 	// Records written before an error are complete: pass them on, as jq does.
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = cli.WriteError(ferr)
 	}
+	if err == nil && x.records == 0 && !cmd.AllowEmpty {
+		return cli.NoRecords(x.why)
+	}
 	return err
+}
+
+// emptyReason says why an input gave no record.
+func (x *extractor) emptyReason(name, format string) string {
+	switch {
+	case format == "nat" && x.st.requests == 0 && x.skipped > 0:
+		return fmt.Sprintf("%s: --skip-requests %d skips all of its %d requests", name, x.cmd.SkipRequests, x.skipped)
+	case format == "nat" && x.st.requests == 0:
+		return fmt.Sprintf("%s holds no complete NAT request", name)
+	case format == "nat" && x.st.noCalls == x.st.requests:
+		return fmt.Sprintf("none of the %d NAT requests of %s has an LLM call (LLM_START and LLM_END with one UUID)", x.st.requests, name)
+	case format == "telemetry" && x.st.otherEvents > 0 && x.st.emptyPrompt == 0 && x.st.invalid == 0:
+		return fmt.Sprintf("%s holds no llm_call event (%d other events)", name, x.st.otherEvents)
+	case x.st.emptyPrompt > 0:
+		return fmt.Sprintf("every LLM call of %s has an empty prompt (%d calls)", name, x.st.emptyPrompt)
+	}
+	return fmt.Sprintf("%s holds no LLM call", name)
 }
 
 // sniff tells the format of an input from its first non-blank byte: '[' is
@@ -193,14 +224,17 @@ func sniff(br *bufio.Reader) (string, error) {
 }
 
 type extractor struct {
-	cmd    *ExtractCmd
-	w      *jsonl.Writer
-	delay  delaySpec
-	stderr io.Writer
-	st     extractStats
-	buf    []byte
-	json   *chat.JSONWriter // writes the messages field; nil remembers nothing
-	msgs   []byte           // the messages field of the record being written
+	records int    // written, over all inputs
+	why     string // why the last input without records gave none
+	skipped int    // NAT requests skipped by --skip-requests in the input being read
+	cmd     *ExtractCmd
+	w       *jsonl.Writer
+	delay   delaySpec
+	stderr  io.Writer
+	st      extractStats
+	buf     []byte
+	json    *chat.JSONWriter // writes the messages field; nil remembers nothing
+	msgs    []byte           // the messages field of the record being written
 	// The line written last, for --compact.
 	prevSession  string
 	prevMessages []chat.Message
@@ -217,6 +251,7 @@ func (x *extractor) warnf(name, format string, args ...any) {
 
 func (x *extractor) nat(r io.Reader, name string) error {
 	sc := nat.NewArrayScanner(r)
+	x.skipped = 0
 	for i := 0; ; i++ {
 		elem, err := sc.Next()
 		if err == io.EOF {
@@ -235,6 +270,7 @@ func (x *extractor) nat(r io.Reader, name string) error {
 			return cli.DataError(fmt.Errorf("%s: %w", name, err))
 		}
 		if i < x.cmd.SkipRequests {
+			x.skipped++
 			continue
 		}
 		if x.cmd.NumRequests != nil && i-x.cmd.SkipRequests >= *x.cmd.NumRequests {

@@ -85,6 +85,7 @@ type HashCmd struct {
 	OutDir      string        `placeholder:"DIR" help:"With --emit weka: write DIR/<session>.json per session instead of JSON lines on stdout. DIR must be new or empty; it appears whole when the run succeeds."`
 	Stats       bool          `help:"Print the full statistics block and the aiperf command on stderr."`
 	ReplayFile  string        `placeholder:"FILE" help:"The output file's name, for the aiperf command --stats prints."`
+	AllowEmpty  bool          `help:"Exit 0 when no row is written (by default an empty result is an error, exit 1)."`
 	Quiet       bool          `short:"q" help:"Print no summary on stderr."`
 
 	guard *saveGuard
@@ -243,9 +244,10 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 			}
 			return cli.DataError(r.Errorf("%v", err))
 		}
-		if out == nil { // left out
+		if out == nil { // left out, or gathered for a Weka trace
 			return nil
 		}
+		h.written++
 		if err := w.WriteLine(out); err != nil {
 			return cli.WriteError(err)
 		}
@@ -259,6 +261,12 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	}
 	if err != nil && !errors.Is(err, jsonl.ErrClosedPipe) {
 		return err // the table is not saved: it stays as it was
+	}
+	if h.weka != nil {
+		h.written = h.weka.traces
+	}
+	if err == nil && h.written == 0 && !cmd.AllowEmpty {
+		return cli.NoRecords("the input holds no record") // the table stays as it was
 	}
 	if h.table == nil { // no record: nothing to hash
 		h.table = prefix.New(cmd.BlockSize, "")
@@ -330,6 +338,7 @@ type hasher struct {
 	msgEnds []int
 	line    []byte      // the output line
 	weka    *wekaWriter // --emit weka
+	written int         // rows (or Weka traces) written
 	lineNo  int         // the input line being read
 }
 

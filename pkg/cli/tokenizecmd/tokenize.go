@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -80,6 +81,7 @@ type TokenizeCmd struct {
 	Full         bool     `help:"Encode every prompt from scratch instead of reusing the previous prompt's tokens (slower; the ids are the same)."`
 	Rows         string   `enum:"cumulative,delta" default:"cumulative" help:"cumulative: the whole prompt, as the reference; delta: a call that extends its session's previous call gets only the new messages (minus the previous response), for aiperf multi-turn replay."`
 	Compact      bool     `help:"Leave out the input_ids a record shares with the line before (shared_ids); for piping into trace-hash."`
+	AllowEmpty   bool     `help:"Exit 0 when no record is written (by default an empty result is an error, exit 1)."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr."`
 }
 
@@ -152,6 +154,9 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 		for j := range lines {
 			var rec record.Record
 			if err := record.Parse(j.line, &rec); err != nil {
+				if hint := cli.RecordHint(j.line); hint != "" && strings.HasSuffix(j.pos, ":1") {
+					err = errors.New(hint)
+				}
 				return cli.DataError(fmt.Errorf("%s: %w", j.pos, err))
 			}
 			key, _ := rec.Get("request")
@@ -204,6 +209,11 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 			w := newTokWorker(tok, cmd, free, gen)
 			for j := range in {
 				j.out, j.ntok, j.err = w.process(j)
+				if j.err != nil && strings.HasSuffix(j.pos, ":1") {
+					if hint := cli.RecordHint(j.line); hint != "" {
+						j.err = errors.New(hint)
+					}
+				}
 				close(j.done)
 			}
 		}(workers[i])
@@ -276,6 +286,9 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 	}
 	if !cmd.Quiet {
 		fmt.Fprintf(s.Stderr, "trace-tokenize: %d records, %d tokens\n", records, tokens)
+	}
+	if records == 0 && !cmd.AllowEmpty {
+		return cli.NoRecords("the input holds no record")
 	}
 	return nil
 }
