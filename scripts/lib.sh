@@ -42,6 +42,23 @@ need_int() {
   esac
 }
 
+# same_file A B: whether A and B name one file: the same existing file
+# (also through links), or the same path once made absolute.
+same_file() {
+  [ -n "$1" ] && [ -n "$2" ] || return 1
+  [ "$1" -ef "$2" ] && return 0
+  [ "$(realpath -m -- "$1")" = "$(realpath -m -- "$2")" ]
+}
+
+# distinct_paths INPUT OUTPUT TABLE: a usage error, before anything is
+# written, when two of them name one file (the output would overwrite the
+# trace or the prefix table).
+distinct_paths() {
+  if same_file "$1" "$2"; then usage_error "--input-file and --output-file name the same file ($2): it would be overwritten"; fi
+  if same_file "$2" "$3"; then usage_error "--output-file and --table name the same file ($2): the table would be overwritten"; fi
+  if same_file "$1" "$3"; then usage_error "--input-file and --table name the same file ($1)"; fi
+}
+
 # default_output VAR INPUT [SUFFIX]: sets VAR to INPUT without its
 # extension, plus SUFFIX (default _mooncake.jsonl).
 default_output() {

@@ -52,6 +52,9 @@ const defaultPriority = "MEDIUM"
 
 // Exec runs trace-classify once its flags are parsed.
 func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
+	if err := cli.StdoutNotInput(cmd.Files, s.Stdout); err != nil {
+		return err
+	}
 	rules := classify.Seed()
 	if cmd.Rules != "" {
 		data, err := os.ReadFile(cmd.Rules)

@@ -112,6 +112,9 @@ type extractStats struct {
 
 // Exec runs trace-extract once its flags are parsed.
 func (cmd *ExtractCmd) Exec(s cli.Streams) error {
+	if err := cli.StdoutNotInput(cmd.Files, s.Stdout); err != nil {
+		return err
+	}
 	delay, err := parseDelay(cmd.Delay)
 	if err != nil {
 		return err

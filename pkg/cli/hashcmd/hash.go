@@ -82,13 +82,15 @@ type HashCmd struct {
 	LockTimeout time.Duration `default:"60s" help:"How long to wait for another run holding the table."`
 	Keep        []string      `placeholder:"FIELD" help:"Keep these fields (comma-separated) that are dropped by default."`
 	Emit        string        `enum:"rows,messages,weka" default:"rows" help:"rows: Mooncake rows with input_length and hash_ids; messages: rows with the records' messages, which aiperf sends as they are; weka: one Weka trace per session (aiperf --custom-dataset-type weka_trace, kv-cache-tester)."`
+	Output      string        `short:"o" placeholder:"FILE" help:"Write the rows to FILE (under a temporary name, renamed when the run succeeds: a failed run leaves nothing) instead of stdout."`
 	OutDir      string        `placeholder:"DIR" help:"With --emit weka: write DIR/<session>.json per session instead of JSON lines on stdout. DIR must be new or empty; it appears whole when the run succeeds."`
 	Stats       bool          `help:"Print the full statistics block and the aiperf command on stderr."`
 	ReplayFile  string        `placeholder:"FILE" help:"The output file's name, for the aiperf command --stats prints."`
 	AllowEmpty  bool          `help:"Exit 0 when no row is written (by default an empty result is an error, exit 1)."`
 	Quiet       bool          `short:"q" help:"Print no summary on stderr."`
 
-	guard *saveGuard
+	guard  *saveGuard
+	output *cli.AtomicFile // --output
 }
 
 // Run runs trace-hash with args.
@@ -110,7 +112,7 @@ func Run(args []string, s cli.Streams) int {
 	}()
 	cmd.guard = guard
 	err := cmd.run(ctx, s)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !guard.isSaved() {
 		fmt.Fprintln(s.Stderr, "trace-hash: interrupted: the prefix table was not changed")
 		return 130
 	}
@@ -118,22 +120,35 @@ func Run(args []string, s cli.Streams) int {
 }
 
 // saveGuard decides what a signal does: before the table is being saved,
-// the process ends at once (nothing has been written); during the save, the
-// save is cancelled, which removes its temporary file and leaves the table
-// as it was.
+// the process ends at once (nothing has been written but to stdout, and
+// the temporary output is removed); during the save, the save is
+// cancelled, which removes its temporary file and leaves the table as it
+// was; once the table is saved, the run finishes (its output goes with the
+// table it numbered).
 type saveGuard struct {
 	mu      sync.Mutex
-	saving  bool
+	state   int // running, saving or saved
 	cancel  context.CancelFunc
 	stderr  io.Writer
-	cleanup func() // removes what the run has written so far (--out-dir)
+	cleanup func() // removes what the run has written so far (--out-dir, --output)
 }
+
+// The states of a saveGuard.
+const (
+	running = iota
+	saving
+	saved
+)
 
 func (g *saveGuard) interrupt() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.saving {
+	switch g.state {
+	case saving:
 		g.cancel()
+		return
+	case saved:
+		fmt.Fprintln(g.stderr, "trace-hash: interrupted after the prefix table was saved: finishing the run")
 		return
 	}
 	if g.cleanup != nil {
@@ -153,12 +168,18 @@ func (g *saveGuard) onInterrupt(f func()) {
 	g.mu.Unlock()
 }
 
-func (g *saveGuard) setSaving(on bool) {
+func (g *saveGuard) isSaved() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.state == saved
+}
+
+func (g *saveGuard) setState(state int) {
 	if g == nil {
 		return
 	}
 	g.mu.Lock()
-	g.saving = on
+	g.state = state
 	g.mu.Unlock()
 }
 
@@ -175,6 +196,16 @@ var leading = []string{"session_id", "agent_type", "input_length", "output_lengt
 var messageLeading = []string{"session_id", "agent_type", "messages", "tools", "output_length", "delay", "timestamp", "priority"}
 
 func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
+	paths := [][2]string{{"--table", cmd.Table}, {"--output", cmd.Output}, {"--out-dir", cmd.OutDir}}
+	for _, f := range cmd.Files {
+		paths = append(paths, [2]string{"input " + f, f})
+	}
+	if err := cli.DistinctPaths(paths...); err != nil {
+		return err
+	}
+	if err := cli.StdoutNotInput(append(slices.Clone(cmd.Files), cmd.Table), s.Stdout); err != nil {
+		return err
+	}
 	if cmd.BlockSize <= 0 {
 		return cli.UsageError(fmt.Errorf("--block-size must be a positive number of tokens, got %d", cmd.BlockSize))
 	}
@@ -212,6 +243,9 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	if cmd.OutDir != "" && cmd.Emit != "weka" {
 		return cli.UsageError(errors.New("--out-dir is for --emit weka"))
 	}
+	if cmd.OutDir != "" && cmd.Output != "" {
+		return cli.UsageError(errors.New("--out-dir and --output: give one (--out-dir writes a folder of Weka traces, --output one file)"))
+	}
 	mode := stats.History
 	switch cmd.Emit {
 	case "messages":
@@ -223,14 +257,25 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	if table != nil {
 		h.tableTok = table.Tokenizer()
 	}
-	w := jsonl.NewWriter(s.Stdout)
+	out := s.Stdout
+	if cmd.Output != "" {
+		f, err := cli.CreateAtomic(cmd.Output)
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		cmd.guard.onInterrupt(func() { os.Remove(f.TempName()) }) // --out-dir is not given with it
+		out = f
+		cmd.output = f
+	}
+	w := jsonl.NewWriter(out)
 	if cmd.Emit == "weka" {
 		var err error
 		if h.weka, err = newWekaWriter(w, cmd.OutDir, cmd.BlockSize); err != nil {
 			return err
 		}
 		defer h.weka.abort()
-		cmd.guard.onInterrupt(h.weka.removeTemp)
+		cmd.guard.onInterrupt(h.weka.removeTemp) // --out-dir and --output are not given together
 	}
 	err := cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 		if ctx.Err() != nil {
@@ -259,13 +304,21 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = cli.WriteError(ferr)
 	}
-	if err != nil && !errors.Is(err, jsonl.ErrClosedPipe) {
+	if errors.Is(err, jsonl.ErrClosedPipe) {
+		// The reader went away (| head): the run did not finish, so the
+		// table stays as it was.
+		if cmd.Table != "" && !cmd.Quiet {
+			fmt.Fprintf(s.Stderr, "trace-hash: the output was closed before the end: %s was not changed\n", cmd.Table)
+		}
+		return nil
+	}
+	if err != nil {
 		return err // the table is not saved: it stays as it was
 	}
 	if h.weka != nil {
 		h.written = h.weka.traces
 	}
-	if err == nil && h.written == 0 && !cmd.AllowEmpty {
+	if h.written == 0 && !cmd.AllowEmpty {
 		return cli.NoRecords("the input holds no record") // the table stays as it was
 	}
 	if h.table == nil { // no record: nothing to hash
@@ -273,18 +326,24 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	}
 	added := h.table.Added()
 	if cmd.Table != "" && added > 0 {
-		cmd.guard.setSaving(true)
+		cmd.guard.setState(saving)
 		err := h.table.Save(ctx, cmd.Table)
-		cmd.guard.setSaving(false)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			cmd.guard.setState(running)
 			return cli.IOError(fmt.Errorf("saving the prefix table: %w", err))
 		}
 	}
+	cmd.guard.setState(saved)
 	if h.weka != nil {
 		if err := h.weka.commit(); err != nil {
+			return err
+		}
+	}
+	if cmd.output != nil {
+		if err := cmd.output.Commit(); err != nil {
 			return err
 		}
 	}

@@ -108,6 +108,9 @@ type tokJob struct {
 
 // Exec runs trace-tokenize once its flags are parsed.
 func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
+	if err := cli.StdoutNotInput(cmd.Files, s.Stdout); err != nil {
+		return err
+	}
 	if cmd.KeepMessages && cmd.Messages == "drop" {
 		cmd.Messages = "real"
 	}
