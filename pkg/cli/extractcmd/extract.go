@@ -227,9 +227,12 @@ func sniff(br *bufio.Reader) (string, error) {
 }
 
 type extractor struct {
-	records int    // written, over all inputs
-	why     string // why the last input without records gave none
-	skipped int    // NAT requests skipped by --skip-requests in the input being read
+	records int                // written, over all inputs
+	why     string             // why the last input without records gave none
+	skipped int                // NAT requests skipped by --skip-requests in the input being read
+	seen    map[string]float64 // sessions written from the input being read, and their last call's end
+	again   []string           // NAT request numbers that came again in the input being read
+	numbers map[string]bool    // NAT request numbers of the input being read
 	cmd     *ExtractCmd
 	w       *jsonl.Writer
 	delay   delaySpec
@@ -254,7 +257,13 @@ func (x *extractor) warnf(name, format string, args ...any) {
 
 func (x *extractor) nat(r io.Reader, name string) error {
 	sc := nat.NewArrayScanner(r)
-	x.skipped = 0
+	x.skipped, x.seen, x.again, x.numbers = 0, nil, nil, map[string]bool{}
+	defer func() {
+		if len(x.again) > 0 {
+			x.warnf(name, "request_number %s came again: the later requests' calls continue the same session (conv_N), as the reference writes them and aiperf, which groups rows by session_id, replays them",
+				strings.Join(x.again, ", "))
+		}
+	}()
 	for i := 0; ; i++ {
 		elem, err := sc.Next()
 		if err == io.EOF {
@@ -309,6 +318,10 @@ func (x *extractor) nat(r io.Reader, name string) error {
 				startMs: c.StartTime * 1000, endMs: c.EndTime * 1000, latencyMs: math.NaN(),
 			})
 		}
+		if x.numbers[req.Number] && !slices.Contains(x.again, req.Number) {
+			x.again = append(x.again, req.Number)
+		}
+		x.numbers[req.Number] = true
 		if err := x.emitSession("nat", "conv_"+req.Number, calls); err != nil {
 			return err
 		}
@@ -357,8 +370,20 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 			sid = session + "/" + strconv.Itoa(n)
 		}
 		for len(threads) <= n {
-			threads = append(threads, threadState{endMs: math.NaN()})
-			x.st.sessions++
+			// A session seen before in this input (a request_number that
+			// comes again) goes on: aiperf groups rows by session_id, and
+			// the reference gives delays as to one session.
+			st := threadState{endMs: math.NaN()}
+			k := sid
+			if x.cmd.Threads {
+				k = session + "/" + strconv.Itoa(len(threads))
+			}
+			if end, ok := x.seen[k]; ok {
+				st = threadState{rows: 1, endMs: end}
+			} else {
+				x.st.sessions++
+			}
+			threads = append(threads, st)
 		}
 		th := &threads[n]
 		var rec record.Record
@@ -431,6 +456,10 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 		if math.IsNaN(th.endMs) {
 			th.endMs = c.startMs
 		}
+		if x.seen == nil {
+			x.seen = map[string]float64{}
+		}
+		x.seen[sid] = th.endMs
 	}
 	if x.cmd.Threads {
 		x.st.threads += len(threads)
@@ -486,6 +515,7 @@ type telEvent struct {
 }
 
 func (x *extractor) telemetry(r io.Reader, name string) error {
+	x.seen = nil
 	jr := jsonl.NewReader(r, name)
 	var events []telEvent
 	numberLine, stringLine := 0, 0
