@@ -141,12 +141,23 @@ func FromNAT(chatInputs any, st *Stats) []Message {
 	}
 	var out []Message
 	for _, m := range list {
-		out = appendNAT(out, m, st)
+		out = appendNAT(out, m, nil, st)
 	}
 	return out
 }
 
-func appendNAT(out []Message, m any, st *Stats) []Message {
+// FromNATElement normalises one element of a chat_inputs list, v as
+// decoded from JSON and raw its JSON text: a message whose content is an
+// object becomes the text Python's str() gives of it (PyRepr), members in
+// their order, as the reference tokenizes it and as LangChain sends a
+// ToolMessage given a dict. FromNAT, without the text, counts such content
+// as non-text.
+func FromNATElement(v any, raw []byte, st *Stats) []Message {
+	return appendNAT(nil, v, raw, st)
+}
+
+// appendNAT appends the messages of m; raw is its JSON text, or nil.
+func appendNAT(out []Message, m any, raw []byte, st *Stats) []Message {
 	switch m := m.(type) {
 	case string:
 		return append(out, Message{Role: "user", Content: &m})
@@ -154,7 +165,7 @@ func appendNAT(out []Message, m any, st *Stats) []Message {
 		// Semantic Kernel: a chat history object wrapping the messages.
 		if inner, ok := m["messages"].([]any); ok && m["content"] == nil && m["role"] == nil {
 			for _, x := range inner {
-				out = appendNAT(out, x, st)
+				out = appendNAT(out, x, nil, st)
 			}
 			return out
 		}
@@ -166,11 +177,11 @@ func appendNAT(out []Message, m any, st *Stats) []Message {
 					role = langChainRoles[cls]
 				}
 			}
-			msg := Message{Role: role, Content: natContent(kw, st)}
+			msg := Message{Role: role, Content: natContent(kw, memberRaw(raw, "kwargs"), st)}
 			msg.ToolCalls, msg.ToolCallID = natToolCalls(kw), str(kw["tool_call_id"])
 			return append(out, msg)
 		}
-		msg := Message{Role: roleOf(m), Content: natContent(m, st)}
+		msg := Message{Role: roleOf(m), Content: natContent(m, raw, st)}
 		msg.ToolCalls, msg.ToolCallID = natToolCalls(m), str(m["tool_call_id"])
 		return append(out, msg)
 	default:
@@ -253,7 +264,7 @@ func str(v any) string {
 }
 
 // natContent returns the content of a NAT message object.
-func natContent(m map[string]any, st *Stats) *string {
+func natContent(m map[string]any, raw []byte, st *Stats) *string {
 	c, has := m["content"]
 	if !has || c == nil {
 		if t, ok := m["text"].(string); ok && t != "" { // Strands system message
@@ -272,12 +283,22 @@ func natContent(m map[string]any, st *Stats) *string {
 		return &c
 	case []any:
 		return parts(c, st)
-	case json.Number: // decoded with UseNumber: the number as written
-		s := strings.Clone(c.String()) // it may share the input's memory
+	case json.Number: // decoded with UseNumber: str() of the int or float it is
+		s, err := numberRepr(c.String())
+		if err != nil {
+			s = c.String()
+		}
+		s = strings.Clone(s) // it may share the input's memory
 		return &s
-	case float64:
+	case float64: // a decoder without UseNumber: an int, when it is one
 		s := strconv.FormatFloat(c, 'f', -1, 64)
 		return &s
+	case map[string]any: // a dict: str() of it, from its text (members in order)
+		if text, err := PyRepr(memberRaw(raw, "content")); raw != nil && err == nil {
+			return &text
+		}
+		st.NonText++
+		return nil
 	case bool:
 		s := "False"
 		if c {
@@ -288,6 +309,47 @@ func natContent(m map[string]any, st *Stats) *string {
 		st.NonText++
 		return nil
 	}
+}
+
+// memberRaw returns the JSON text of the last member key of the object raw
+// (the one json.loads keeps), or nil.
+func memberRaw(raw []byte, key string) []byte {
+	i := record.SkipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil
+	}
+	var found []byte
+	i = record.SkipSpace(raw, i+1)
+	for k := 0; i < len(raw) && raw[i] != '}'; k++ {
+		if k > 0 {
+			if raw[i] != ',' {
+				return nil
+			}
+			i = record.SkipSpace(raw, i+1)
+		}
+		kend, err := record.SkipValue(raw, i)
+		if err != nil || raw[i] != '"' {
+			return nil
+		}
+		name, err := record.DecodeString(raw[i:kend])
+		if err != nil {
+			return nil
+		}
+		i = record.SkipSpace(raw, kend)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil
+		}
+		i = record.SkipSpace(raw, i+1)
+		end, err := record.SkipValue(raw, i)
+		if err != nil {
+			return nil
+		}
+		if name == key {
+			found = raw[i:end]
+		}
+		i = record.SkipSpace(raw, end)
+	}
+	return found
 }
 
 // FromOpenAI normalises an OpenAI-style messages list, as decoded from JSON.

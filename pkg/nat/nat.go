@@ -224,6 +224,9 @@ func (c *chatInputs) messages(raw rawJSON, st *chat.Stats) ([]chat.Message, erro
 	if err := jsondecode.UnmarshalTransient(raw, &v); err != nil {
 		return nil, err
 	}
+	if _, list := v.([]any); !list && v != nil {
+		return chat.FromNATElement(v, raw, st), nil // a single message
+	}
 	return chat.FromNAT(v, st), nil
 }
 
@@ -258,7 +261,7 @@ func (c *chatInputs) fromList(raw []byte, st *chat.Stats) (out []chat.Message, o
 				return nil, false, fmt.Errorf("element %d: %w", k, err)
 			}
 			var est chat.Stats
-			e.msgs = chat.FromNAT([]any{v}, &est)
+			e.msgs = chat.FromNATElement(v, e.raw, &est)
 			e.nonText = est.NonText
 		}
 		nonText += e.nonText

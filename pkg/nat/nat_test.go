@@ -223,6 +223,8 @@ func TestChatInputsReuseEqualsDecode(t *testing.T) {
 		`{"lc": 1, "type": "constructor", "id": ["x", "AIMessage"], "kwargs": {"content": "ctor"}}`,
 		`{"messages": [{"role": "system", "items": [{"text": "sk"}]}, {"role": "user", "content": "sk2"}]}`,
 		`{"role": "system", "text": "strands"}`, `{"role": "tool", "content": 7}`, `{"role": "user", "content": null}`,
+		`{"role": "tool", "content": {"result": [1, 2.5, null, true], "note": "it's", "result": "again"}}`,
+		`{"lc": 1, "type": "constructor", "id": ["ToolMessage"], "kwargs": {"content": {"b": 1e5, "a": {}}}}`,
 	}
 	space := func() string { return []string{"", " ", "\n  ", "\t"}[r.IntN(4)] }
 	for req := range 300 {
@@ -262,9 +264,9 @@ func TestChatInputsReuseEqualsDecode(t *testing.T) {
 			if err := dec.Decode(&v); err != nil {
 				t.Fatal(err)
 			}
-			var st chat.Stats
-			want = append(want, chat.FromNAT(v, &st))
-			wantNonText += st.NonText
+			msgs, nonText := decodedMessages(v, []byte(inputs))
+			want = append(want, msgs)
+			wantNonText += nonText
 			steps = append(steps,
 				fmt.Sprintf(`{"payload": {"event_type": "LLM_START", "event_timestamp": %d, "UUID": "u%d", "metadata": {"chat_inputs": %s}}}`, call, call, inputs),
 				fmt.Sprintf(`{"payload": {"event_type": "LLM_END", "event_timestamp": %d.5, "UUID": "u%d"}}`, call, call))
@@ -280,7 +282,7 @@ func TestChatInputsReuseEqualsDecode(t *testing.T) {
 			}
 		}
 		if got.NonText != wantNonText {
-			t.Fatalf("request %d: NonText %d, want %d", req, got.NonText, wantNonText)
+			t.Fatalf("request %d: NonText %d, want %d\n%s", req, got.NonText, wantNonText, elem)
 		}
 	}
 }
@@ -317,6 +319,30 @@ func TestScannerLargeElements(t *testing.T) {
 	}
 }
 
+// decodedMessages is what the messages of chat_inputs v (decoded by
+// encoding/json), whose text is raw, must be: chat.FromNATElement on each
+// element of a list with the element's text (so that a dict content
+// becomes its Python str()), on a single message with raw.
+func decodedMessages(v any, raw []byte) ([]chat.Message, int) {
+	var st chat.Stats
+	list, ok := v.([]any)
+	if !ok {
+		if v == nil {
+			return nil, 0
+		}
+		return chat.FromNATElement(v, raw, &st), st.NonText
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil || len(elems) != len(list) {
+		panic(fmt.Sprintf("chat_inputs %s: %v", raw, err))
+	}
+	var msgs []chat.Message
+	for k, e := range elems {
+		msgs = append(msgs, chat.FromNATElement(list[k], e, &st)...)
+	}
+	return msgs, st.NonText
+}
+
 // FuzzChatInputs: two calls of a request, with the chat_inputs the input
 // holds on either side of a zero byte: the messages of each are those
 // chat.FromNAT gives on encoding/json's decoding, whether the second reuses
@@ -337,9 +363,9 @@ func FuzzChatInputs(f *testing.F) {
 			if err := dec.Decode(&v); err != nil {
 				return
 			}
-			var st chat.Stats
-			want = append(want, chat.FromNAT(v, &st))
-			nonText += st.NonText
+			msgs, n := decodedMessages(v, inputs)
+			want = append(want, msgs)
+			nonText += n
 		}
 		elem := fmt.Sprintf(`{"intermediate_steps": [
 			{"payload": {"event_type": "LLM_START", "event_timestamp": 1, "UUID": "a", "metadata": {"chat_inputs": %s}}},
