@@ -169,3 +169,17 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// A row whose blocks were all seen before hits its whole input, not more:
+// two identical 10-token rows at block size 4 (three blocks, the last
+// partial) hit 10 of 20 tokens, 50.0%, and the second row hits all its
+// blocks.
+func TestHitTokensCapped(t *testing.T) {
+	s := New(4, History)
+	s.Add(Row{Session: "a", InputLength: 10, FullLength: 10, OutputLength: 1, HashIDs: []int64{0, 1, 2}, Delay: -1})
+	s.Add(Row{Session: "b", InputLength: 10, FullLength: 10, OutputLength: 1, HashIDs: []int64{0, 1, 2}, Delay: -1})
+	mean, weighted := s.HitRate()
+	if mean != 0.5 || weighted != 0.5 {
+		t.Fatalf("hit rate %v mean, %v of tokens; want 0.5 and 0.5", mean, weighted)
+	}
+}

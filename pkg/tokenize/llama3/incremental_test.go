@@ -143,3 +143,28 @@ func benchSession(b *testing.B, system string, calls, turn int) {
 		}
 	})
 }
+
+// The text after a saved cut point decides whether the cut holds: for
+// every offset k of a text, a new text that is the old one cut at k plus
+// one character (of each class) encodes after the old memo exactly as a
+// full encode does. A cut kept without its margin (the piece before it
+// read a character past it) is found here.
+func TestEncodeAfterEveryCut(t *testing.T) {
+	tok, err := New("t", Llama31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, inc := tok.NewEncoder(), tok.NewEncoder()
+	text := "Thought: I'll call search(\"KV cache\") now.\n\n  Observation: 42 results; 東京 é's <|eot_id|> done's  \t end"
+	_, memo := inc.EncodeAfter(nil, text)
+	for k := 0; k <= len(text); k++ {
+		for _, c := range []string{"a", " ", "'", "s", "\n", "4", ".", "東", "<"} {
+			next := text[:k] + c
+			want := full.Encode(next)
+			got, _ := inc.EncodeAfter(memo, next)
+			if !slices.Equal(got, want) {
+				t.Fatalf("cut at %d + %q: incremental ids differ from a full encode", k, c)
+			}
+		}
+	}
+}
