@@ -21,7 +21,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -146,6 +148,24 @@ func Finish(name string, err error, stderr io.Writer) int {
 	return code
 }
 
+// decimalInt reads an int flag as a plain decimal number: kong's own
+// reading takes 010 for octal 8 and accepts 0b1000 and 1_0.
+var decimalInt = kong.MapperFunc(func(ctx *kong.DecodeContext, target reflect.Value) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("number", &s); err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(s, 10, target.Type().Bits())
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("%q is out of range", s)
+		}
+		return fmt.Errorf("want a decimal number, got %q", s)
+	}
+	target.SetInt(n)
+	return nil
+})
+
 // kongExit is panicked by kong's exit hook and recovered by Parse.
 type kongExit int
 
@@ -170,6 +190,7 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 		kong.Writers(s.Stdout, s.Stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
+		kong.TypeMapper(reflect.TypeFor[int](), decimalInt),
 	)
 	if err != nil {
 		panic(err) // a bad grammar is a programming error

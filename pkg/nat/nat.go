@@ -22,7 +22,8 @@ import (
 
 // Request is the part of one NAT request that the toolkit uses.
 type Request struct {
-	// Number is request_number as Python's str() writes it ("0" when absent).
+	// Number is request_number as Python's str() writes it; "" when absent
+	// or null (the reference takes 0).
 	Number string
 	// Calls are the paired LLM calls, ordered by their LLM_END
 	// event_timestamp (stable; a missing timestamp counts as 0).
@@ -100,7 +101,7 @@ func Decode(elem []byte) (*Request, error) {
 	req := &Request{Number: pyStr(raw.RequestNumber)}
 	switch raw.RequestNumber.(type) {
 	case nil:
-		req.Number = "0"
+		req.Number = ""
 	case map[string]any, []any:
 		return nil, errors.New(`field "request_number" is not a number or a string`)
 	}

@@ -119,7 +119,7 @@ func TestDecodeMissingTimestampSortsFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Number != "0" || req.Calls[0].UUID != "y" || !math.IsNaN(req.Calls[0].EndTime) {
+	if req.Number != "" || req.Calls[0].UUID != "y" || !math.IsNaN(req.Calls[0].EndTime) {
 		t.Errorf("got %+v", req)
 	}
 }

@@ -189,14 +189,12 @@ func (s *ArrayScanner) Next() ([]byte, error) {
 			return nil, s.endErr()
 		}
 		if s.buf[s.pos] == ']' {
-			s.done = true
-			return nil, io.EOF
+			return nil, s.closeArray()
 		}
 	} else {
 		switch s.buf[s.pos] {
 		case ']':
-			s.done = true
-			return nil, io.EOF
+			return nil, s.closeArray()
 		case ',':
 			s.pos++
 			if !s.skipSpace() {
@@ -221,6 +219,34 @@ func (s *ArrayScanner) Next() ([]byte, error) {
 		elem = s.applyFixes(elem)
 	}
 	return elem, nil
+}
+
+// closeArray passes the closing ']' at pos: only white space may follow it.
+func (s *ArrayScanner) closeArray() error {
+	s.done = true
+	s.pos++
+	if !s.skipSpace() {
+		if s.rerr != nil {
+			return s.rerr
+		}
+		return io.EOF
+	}
+	what := s.found()
+	if s.buf[s.pos] == '[' {
+		what = "another array (files joined with cat? give them as separate arguments)"
+	}
+	return &ExtraDataError{s.base + int64(s.pos), what}
+}
+
+// ExtraDataError is returned by Next when something other than white
+// space follows the array.
+type ExtraDataError struct {
+	Offset int64
+	Found  string
+}
+
+func (e *ExtraDataError) Error() string {
+	return fmt.Sprintf("at byte offset %d: %s after the end of the array", e.Offset, e.Found)
 }
 
 func (s *ArrayScanner) endErr() error {

@@ -31,8 +31,19 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // intact table.
 var ErrCorrupt = errors.New("not an intact prefix table")
 
-// Load reads a table file. The file is never modified.
+// MaxBlockSize and MaxTokenizerName bound the header of a table file.
+const (
+	MaxBlockSize     = 1 << 20
+	MaxTokenizerName = 4096
+)
+
+// Load reads a table file. The file is never modified. A path that names
+// something other than a regular file (a folder, a FIFO) is an error, not
+// read.
 func Load(path string) (*Table, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s): give the path of a prefix table file", path, kind(st.Mode()))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -58,7 +69,7 @@ func Load(path string) (*Table, error) {
 	}
 	bs := binary.LittleEndian.Uint32(fixed[:4])
 	nameLen := binary.LittleEndian.Uint32(fixed[4:])
-	if bs == 0 || bs > 1<<20 || nameLen > 4096 {
+	if bs == 0 || bs > MaxBlockSize || nameLen > MaxTokenizerName {
 		return nil, corrupt("bad header (block size %d, name length %d)", bs, nameLen)
 	}
 	name := make([]byte, nameLen)
@@ -111,11 +122,31 @@ var saveHook func()
 // either the old file or the new one. When ctx is cancelled during the save,
 // the temporary file is removed and path is untouched.
 func (t *Table) Save(ctx context.Context, path string) (err error) {
+	if t.blockSize < 1 || t.blockSize > MaxBlockSize || len(t.tokenizer) > MaxTokenizerName {
+		return fmt.Errorf("a table of blocks of %d tokens and a tokenizer name of %d bytes cannot be saved (at most %d and %d)",
+			t.blockSize, len(t.tokenizer), MaxBlockSize, MaxTokenizerName)
+	}
+	// A link is written through: the file it names is replaced, and keeps
+	// its mode.
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	mode, existed := os.FileMode(0o644), false
+	if st, err := os.Stat(path); err == nil {
+		mode, existed = st.Mode().Perm(), true
+	}
 	tmp := path + ".tmp"
 	os.Remove(tmp) // left by a process killed while saving
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
+	}
+	if existed { // the umask may have taken bits away
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return err
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -177,6 +208,21 @@ func (t *Table) Save(ctx context.Context, path string) (err error) {
 	}
 	t.loaded = len(t.keys)
 	return nil
+}
+
+// kind names a file mode that is not a regular file's.
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 // ErrLocked is returned by Lock when another process holds the table.

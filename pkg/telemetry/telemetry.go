@@ -123,7 +123,10 @@ func Parse(line []byte) (*Event, error) {
 	}
 	switch l := raw.LatencyMs.(type) {
 	case json.Number:
-		f, _ := l.Float64()
+		f, err := l.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("\"latency_ms\" is %s, out of range for a number of milliseconds", l)
+		}
 		ev.LatencyMs = f
 	case nil:
 	default:

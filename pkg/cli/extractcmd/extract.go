@@ -227,20 +227,21 @@ func sniff(br *bufio.Reader) (string, error) {
 }
 
 type extractor struct {
-	records int                // written, over all inputs
-	why     string             // why the last input without records gave none
-	skipped int                // NAT requests skipped by --skip-requests in the input being read
-	seen    map[string]float64 // sessions written from the input being read, and their last call's end
-	again   []string           // NAT request numbers that came again in the input being read
-	numbers map[string]bool    // NAT request numbers of the input being read
-	cmd     *ExtractCmd
-	w       *jsonl.Writer
-	delay   delaySpec
-	stderr  io.Writer
-	st      extractStats
-	buf     []byte
-	json    *chat.JSONWriter // writes the messages field; nil remembers nothing
-	msgs    []byte           // the messages field of the record being written
+	records    int                // written, over all inputs
+	why        string             // why the last input without records gave none
+	skipped    int                // NAT requests skipped by --skip-requests in the input being read
+	seen       map[string]float64 // sessions written from the input being read, and their last call's end
+	again      []string           // NAT request numbers that came again in the input being read
+	numbers    map[string]bool    // NAT request numbers of the input being read
+	unnumbered int                // NAT requests without request_number in the input being read
+	cmd        *ExtractCmd
+	w          *jsonl.Writer
+	delay      delaySpec
+	stderr     io.Writer
+	st         extractStats
+	buf        []byte
+	json       *chat.JSONWriter // writes the messages field; nil remembers nothing
+	msgs       []byte           // the messages field of the record being written
 	// The line written last, for --compact.
 	prevSession  string
 	prevMessages []chat.Message
@@ -257,8 +258,11 @@ func (x *extractor) warnf(name, format string, args ...any) {
 
 func (x *extractor) nat(r io.Reader, name string) error {
 	sc := nat.NewArrayScanner(r)
-	x.skipped, x.seen, x.again, x.numbers = 0, nil, nil, map[string]bool{}
+	x.skipped, x.seen, x.again, x.numbers, x.unnumbered = 0, nil, nil, map[string]bool{}, 0
 	defer func() {
+		if x.unnumbered > 0 {
+			x.warnf(name, "%d requests have no request_number: each is session conv_atN, N its place in the file (the reference calls them all conv_0)", x.unnumbered)
+		}
 		if len(x.again) > 0 {
 			x.warnf(name, "request_number %s came again: the later requests' calls continue the same session (conv_N), as the reference writes them and aiperf, which groups rows by session_id, replays them",
 				strings.Join(x.again, ", "))
@@ -318,11 +322,20 @@ func (x *extractor) nat(r io.Reader, name string) error {
 				startMs: c.StartTime * 1000, endMs: c.EndTime * 1000, latencyMs: math.NaN(),
 			})
 		}
-		if x.numbers[req.Number] && !slices.Contains(x.again, req.Number) {
-			x.again = append(x.again, req.Number)
+		session := "conv_" + req.Number
+		if req.Number == "" {
+			// No request_number: the reference calls it conv_0, which
+			// would join request 0's session in a replay. Its place in
+			// the file names it instead.
+			session = "conv_at" + strconv.Itoa(i)
+			x.unnumbered++
+		} else {
+			if x.numbers[req.Number] && !slices.Contains(x.again, req.Number) {
+				x.again = append(x.again, req.Number)
+			}
+			x.numbers[req.Number] = true
 		}
-		x.numbers[req.Number] = true
-		if err := x.emitSession("nat", "conv_"+req.Number, calls); err != nil {
+		if err := x.emitSession("nat", session, calls); err != nil {
 			return err
 		}
 	}
@@ -493,7 +506,7 @@ func jsonNumberOrString(s string) string {
 
 // setMs sets key to ms rounded to a whole number, unless ms is NaN.
 func setMs(rec *record.Record, key string, ms float64) {
-	if !math.IsNaN(ms) && !math.IsInf(ms, 0) {
+	if !math.IsNaN(ms) && math.Abs(ms) < 1<<53 { // else it is no time an int64 holds
 		rec.SetInt(key, int64(math.Round(ms)))
 	}
 }

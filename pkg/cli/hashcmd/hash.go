@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -206,8 +207,8 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 	if err := cli.StdoutNotInput(append(slices.Clone(cmd.Files), cmd.Table), s.Stdout); err != nil {
 		return err
 	}
-	if cmd.BlockSize <= 0 {
-		return cli.UsageError(fmt.Errorf("--block-size must be a positive number of tokens, got %d", cmd.BlockSize))
+	if cmd.BlockSize <= 0 || cmd.BlockSize > prefix.MaxBlockSize {
+		return cli.UsageError(fmt.Errorf("--block-size must be a number of tokens from 1 to %d, got %d", prefix.MaxBlockSize, cmd.BlockSize))
 	}
 	drop := map[string]bool{}
 	for _, f := range dropped {
@@ -219,6 +220,11 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 
 	var table *prefix.Table
 	if cmd.Table != "" {
+		// Through a link, the file it names: its lock is the one every run
+		// on that file takes.
+		if target, err := filepath.EvalSymlinks(cmd.Table); err == nil {
+			cmd.Table = target
+		}
 		unlock, err := prefix.Lock(cmd.Table, cmd.LockTimeout)
 		if err != nil {
 			return cli.IOError(err)
@@ -578,6 +584,9 @@ func (h *hasher) skipIDs(line []byte, start int) (int, error) {
 // checkTokenizer makes sure every record of the run, and the table, share
 // one tokenizer: ids of two vocabularies must never share prefix ids.
 func (h *hasher) checkTokenizer(tok string) error {
+	if len(tok) > prefix.MaxTokenizerName {
+		return fmt.Errorf("tokenizer: a name of %d bytes (at most %d): is the field right?", len(tok), prefix.MaxTokenizerName)
+	}
 	if h.table == nil {
 		h.table = prefix.New(h.cmd.BlockSize, tok)
 		h.tableTok, h.seenTok = tok, true

@@ -121,6 +121,9 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 		// compact bench records: 0.37 CPU-seconds on two, 0.21 on one).
 		cmd.Jobs = max(1, runtime.NumCPU()-1)
 	}
+	if most := 4 * runtime.NumCPU(); cmd.Jobs > most {
+		return cli.UsageError(fmt.Errorf("-j %d: at most %d workers (4 per CPU; more only add memory and threads)", cmd.Jobs, most))
+	}
 	cli.UseCPUs(cmd.Jobs)
 	lines := make(chan *tokJob, 64)
 	free := make(buffers, 32)
