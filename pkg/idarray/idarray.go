@@ -142,7 +142,9 @@ func (p *Parser) all(cur []byte, start int) (int, error) {
 	return p.ids1(cur, i, start)
 }
 
-// ids1 parses an id at cur[i] and everything after it.
+// ids1 parses an id at cur[i] and everything after it. It loops (rather
+// than recursing through afterID) so that the stack stays flat whatever the
+// spacing: Python's json.dumps writes ", " between ids.
 func (p *Parser) ids1(cur []byte, i, start int) (int, error) {
 	for {
 		s := i
@@ -167,23 +169,38 @@ func (p *Parser) ids1(cur []byte, i, start int) (int, error) {
 			i++ // the compact form: straight to the next id
 			continue
 		}
-		return p.afterID(cur, i, start)
+		next, end, err := p.separator(cur, i, start)
+		if err != nil || end > 0 {
+			return end, err
+		}
+		i = next
 	}
 }
 
 // afterID continues after the digits of an id, at cur[i].
 func (p *Parser) afterID(cur []byte, i, start int) (int, error) {
+	next, end, err := p.separator(cur, i, start)
+	if err != nil || end > 0 {
+		return end, err
+	}
+	return p.ids1(cur, next, start)
+}
+
+// separator reads what follows an id's digits at cur[i]: the array's end
+// (end is the offset in b past it) or a comma (next is where the next id
+// starts).
+func (p *Parser) separator(cur []byte, i, start int) (next, end int, err error) {
 	i = record.SkipSpace(cur, i)
 	if i >= len(cur) {
-		return 0, syntaxErr(cur, "unterminated array")
+		return 0, 0, syntaxErr(cur, "unterminated array")
 	}
 	switch cur[i] {
 	case ']':
-		return start + i + 1, nil
+		return 0, start + i + 1, nil
 	case ',':
-		return p.ids1(cur, record.SkipSpace(cur, i+1), start)
+		return record.SkipSpace(cur, i+1), 0, nil
 	}
-	return 0, syntaxErr(cur, "want non-negative integer token ids")
+	return 0, 0, syntaxErr(cur, "want non-negative integer token ids")
 }
 
 func syntaxErr(b []byte, what string) error {

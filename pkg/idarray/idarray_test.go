@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -217,4 +219,26 @@ func FuzzParser(f *testing.F) {
 			t.Fatalf("refused %q (%v), which encoding/json reads as %v", second, err, want)
 		}
 	})
+}
+
+// Python's json.dumps writes ", " between ids: a million of them parse
+// with a flat stack (the parser loops; it once recursed per id and
+// overflowed the stack at 5 M ids).
+func TestSpacedIDsFlatStack(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	const n = 1_000_000
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(i % 128256))
+	}
+	b.WriteString(" ]")
+	// 8 MB of stack: recursion per id would need ~100 MB and crash.
+	defer debug.SetMaxStack(debug.SetMaxStack(8 << 20))
+	var p Parser
+	if _, err := p.Parse([]byte(b.String()), 0); err != nil || len(p.IDs()) != n || p.IDs()[n-1] != uint32((n-1)%128256) {
+		t.Fatalf("%v, %d ids", err, len(p.IDs()))
+	}
 }
