@@ -4,6 +4,22 @@
 # ~5-10 ms on small virtual machines, as much as converting 50 MB.
 # shellcheck shell=bash
 
+# With stderr closed (2>&-) every message would fail the script: send them
+# nowhere instead. (Closed, fd 2 may hold the script file, read-only: on
+# Linux its flags tell; elsewhere the test is skipped.)
+stderr_writable() {
+  [ -d /proc/self/fdinfo ] || return 0
+  [ -e /proc/self/fdinfo/2 ] || return 1
+  local key value
+  while read -r key value; do
+    if [ "$key" = flags: ]; then
+      case "$value" in *[12]) return 0 ;; *) return 1 ;; esac
+    fi
+  done < /proc/self/fdinfo/2
+  return 0
+}
+stderr_writable || exec 2>/dev/null
+
 script_dir=${BASH_SOURCE[0]%/*}
 [ "$script_dir" != "${BASH_SOURCE[0]}" ] || script_dir=.
 repo_bin="$script_dir/../bin"
@@ -54,6 +70,7 @@ same_file() {
 # written, when two of them name one file (the output would overwrite the
 # trace or the prefix table).
 distinct_paths() {
+  if [ -d "$2" ] && [ "${emit:-rows}" != weka ]; then usage_error "--output-file $2 is a folder: give the path of a file"; fi
   if same_file "$1" "$2"; then usage_error "--input-file and --output-file name the same file ($2): it would be overwritten"; fi
   if same_file "$2" "$3"; then usage_error "--output-file and --table name the same file ($2): the table would be overwritten"; fi
   if same_file "$1" "$3"; then usage_error "--input-file and --table name the same file ($1)"; fi
@@ -90,10 +107,11 @@ run_to_output() {
   fi
   run_pid=
   trap 'rm -f "$run_tmp"; rm -rf "$stage_dir"' EXIT
-  trap 'stop_pipeline; rm -f "$run_tmp"; exit 130' INT TERM
+  trap 'stop_pipeline; rm -f "$run_tmp"; exit 130' INT
+  trap 'stop_pipeline; rm -f "$run_tmp"; exit 143' TERM
   # In the background, so that a signal is handled at once, not after the
   # pipeline has finished.
-  "$@" > "$run_tmp" &
+  "$@" <&0 > "$run_tmp" & # <&0: a background job's stdin is /dev/null otherwise (--input-file -)
   run_pid=$!
   wait "$run_pid"
   mv -f "$run_tmp" "$out"
@@ -110,8 +128,9 @@ run_to_output() {
 run_to_dir() {
   local out=$1; shift
   run_pid=
-  trap 'stop_pipeline; exit 130' INT TERM
-  "$@" &
+  trap 'stop_pipeline; exit 130' INT
+  trap 'stop_pipeline; exit 143' TERM
+  "$@" <&0 &
   run_pid=$!
   wait "$run_pid"
   trap - INT TERM

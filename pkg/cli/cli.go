@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"reflect"
@@ -198,6 +199,10 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 	if _, err = parser.Parse(args); err != nil {
 		if errors.Is(err, syscall.EPIPE) { // `--help | head`: the reader has what it wanted
 			return ExitOK, true
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Op == "write" { // the help could not be written
+			return Finish(name, IOError(err), s.Stderr), true
 		}
 		return Finish(name, UsageError(err), s.Stderr), true
 	}

@@ -144,6 +144,9 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 				if hint := cli.TraceHint(head, ""); hint != "" {
 					err = errors.New(hint)
 				}
+				if cli.HasStatus(err) {
+					return fmt.Errorf("%s: %w", in.Name, err)
+				}
 				return cli.DataError(fmt.Errorf("%s: %w", in.Name, err))
 			}
 		} else if hint := cli.TraceHint(head, format); hint != "" {
@@ -205,10 +208,10 @@ func sniff(br *bufio.Reader) (string, error) {
 	for i := 0; ; i++ {
 		b, err := br.Peek(i + 1)
 		if err != nil {
-			if i == 0 || err == io.EOF {
-				return "", errors.New("empty input: want a NAT trace (JSON array) or telemetry JSONL")
+			if err != io.EOF {
+				return "", cli.IOError(err) // a folder as stdin, a read error
 			}
-			return "", err
+			return "", errors.New("empty input: want a NAT trace (JSON array) or telemetry JSONL")
 		}
 		switch c := b[i]; c {
 		case ' ', '\t', '\r', '\n':

@@ -107,15 +107,15 @@ func Run(args []string, s cli.Streams) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
-		if _, ok := <-sigs; ok {
-			guard.interrupt()
+		if sig, ok := <-sigs; ok {
+			guard.interrupt(sig)
 		}
 	}()
 	cmd.guard = guard
 	err := cmd.run(ctx, s)
 	if ctx.Err() != nil && !guard.isSaved() {
 		fmt.Fprintln(s.Stderr, "trace-hash: interrupted: the prefix table was not changed")
-		return 130
+		return guard.status
 	}
 	return cli.Finish("trace-hash", err, s.Stderr)
 }
@@ -132,6 +132,7 @@ type saveGuard struct {
 	cancel  context.CancelFunc
 	stderr  io.Writer
 	cleanup func() // removes what the run has written so far (--out-dir, --output)
+	status  int    // the exit status of the signal received
 }
 
 // The states of a saveGuard.
@@ -141,9 +142,14 @@ const (
 	saved
 )
 
-func (g *saveGuard) interrupt() {
+func (g *saveGuard) interrupt(sig os.Signal) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	// The shell's status for a signal: 130 for SIGINT, 143 for SIGTERM.
+	g.status = 130
+	if sig == syscall.SIGTERM {
+		g.status = 143
+	}
 	switch g.state {
 	case saving:
 		g.cancel()
@@ -156,7 +162,7 @@ func (g *saveGuard) interrupt() {
 		g.cleanup()
 	}
 	fmt.Fprintln(g.stderr, "trace-hash: interrupted: the prefix table was not changed")
-	os.Exit(130)
+	os.Exit(g.status)
 }
 
 // onInterrupt sets what an interrupt removes before the process ends.

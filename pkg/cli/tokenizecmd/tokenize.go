@@ -187,9 +187,8 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 	}
 	tok, src, err := resolve.Resolve(ctx, name, resolve.Options{})
 	if err != nil {
-		if errors.Is(err, tokenize.ErrUnsupported) {
-			return cli.DataError(err)
-		}
+		// Not found, not a tokenizer.json, or one of a kind the toolkit
+		// does not encode: the environment lacks a usable tokenizer.
 		return cli.IOError(err)
 	}
 	if !cmd.Quiet && cmd.Tokenizer != "auto" {
