@@ -371,3 +371,49 @@ func FuzzTableLoad(f *testing.F) {
 		}
 	})
 }
+
+// A table saved through a link replaces the file the link names (the link
+// stays a link) and keeps the file's mode; a folder or FIFO is refused,
+// not read; headers out of range are refused on save.
+func TestSaveThroughLinkKeepsMode(t *testing.T) {
+	dir := t.TempDir()
+	real, link := filepath.Join(dir, "real.bin"), filepath.Join(dir, "link.bin")
+	a := New(4, "tok")
+	ids(t, a, 1, 2, 3, 4)
+	if err := a.Save(context.Background(), real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(real, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.bin", link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	b, err := Load(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids(t, b, 5, 6, 7, 8)
+	if err := b.Save(context.Background(), link); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600 (%v)", fi.Mode().Perm(), err)
+	}
+	if c, err := Load(real); err != nil || c.Len() != b.Len() {
+		t.Fatalf("the linked file was not updated: %v", err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "not a regular file (a folder)") {
+		t.Errorf("a folder: %v", err)
+	}
+	if err := New(MaxBlockSize+1, "tok").Save(context.Background(), filepath.Join(dir, "big.bin")); err == nil {
+		t.Error("a block size beyond the header was saved")
+	}
+	if err := New(4, strings.Repeat("x", MaxTokenizerName+1)).Save(context.Background(), filepath.Join(dir, "long.bin")); err == nil {
+		t.Error("a tokenizer name beyond the header was saved")
+	}
+}
