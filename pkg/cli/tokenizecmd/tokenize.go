@@ -45,8 +45,9 @@ recorded text is kept; the same input gives the same bytes on every run. For tra
 sends as they are). --messages real keeps the recorded text.
 
 --tokenizer auto (the default) decides once, from the model of the records of
-the first 5 requests (or sessions), as the reference converter does; the
-choice and its reason go to stderr. A NAME is, in order: a built-in tokenizer
+the first 5 requests (or sessions), as the reference converter does: the
+first model name that maps to a tokenizer decides, so reading stops there
+(and after 64 MB of records at most); the choice and its reason go to stderr. A NAME is, in order: a built-in tokenizer
 (Llama 3 / 3.1 / 3.2 / 3.3, DeepSeek-R1-Distill-Llama, OpenAI's cl100k_base and
 o200k_base; embedded, offline),
 a tokenizer.json file or a folder holding one, a model in the Hugging Face
@@ -56,8 +57,10 @@ from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1.
 Records of one session are encoded incrementally: the tokens of the part a
 prompt shares with the session's previous prompt are reused. Output order is
 input order. Memory holds the last prompt of the 8 sessions each worker saw
-last (trace-extract writes sessions one after another), and with --rows
-delta 16 bytes for every session.
+last (trace-extract writes sessions one after another), the records in
+flight (about 6 per worker plus 16, each its line and its output), and with
+--rows delta 16 bytes for every session: it is bounded by the largest
+records, not the input.
 
 --rows delta writes delta rows: when a call's messages start with its
 session's previous call's messages, its input_ids are those of the messages
@@ -125,7 +128,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 		return cli.UsageError(fmt.Errorf("-j %d: at most %d workers (4 per CPU; more only add memory and threads)", cmd.Jobs, most))
 	}
 	cli.UseCPUs(cmd.Jobs)
-	lines := make(chan *tokJob, 64)
+	lines := make(chan *tokJob, 8)
 	free := make(buffers, 32)
 	readErr := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -157,6 +160,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 	if name == "auto" {
 		var models []string
 		sessions := map[string]bool{}
+		buffered := 0
 		for j := range lines {
 			var rec record.Record
 			if err := record.Parse(j.line, &rec); err != nil {
@@ -174,10 +178,19 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 				break
 			}
 			sessions[string(key)] = true
+			head = append(head, j)
+			buffered += len(j.line)
 			if m, ok, _ := rec.String("model"); ok {
 				models = append(models, m)
+				// The first model that names a known tokenizer decides
+				// (resolve.Infer): no later record can change it.
+				if _, known := resolve.Known(m); known {
+					break
+				}
 			}
-			head = append(head, j)
+			if buffered > inferBytes {
+				break // bounded memory: decide with what was read
+			}
 		}
 		var reason string
 		name, reason = resolve.Infer(models)
@@ -207,7 +220,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 	var wg sync.WaitGroup
 	seed := maphash.MakeSeed()
 	for i := range workers {
-		workers[i] = make(chan *tokJob, 16)
+		workers[i] = make(chan *tokJob, 4)
 		wg.Add(1)
 		go func(in <-chan *tokJob) {
 			defer wg.Done()
@@ -223,7 +236,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 			}
 		}(workers[i])
 	}
-	order := make(chan *tokJob, 4*cmd.Jobs+16) // bounds the records in flight
+	order := make(chan *tokJob, 2*cmd.Jobs+8) // bounds the records in flight (memory: their lines and output)
 	go func() {
 		defer func() {
 			for _, w := range workers {
@@ -345,6 +358,10 @@ type tokWorker struct {
 	tools   map[xxh3.Uint128][]byte // --messages synthetic: stand-in tools lists by the recorded list's hash
 	msgIDs  []int                   // --messages synthetic: a message's ids
 }
+
+// inferBytes bounds the records --tokenizer auto holds while it looks for a
+// model name it knows (tokenizeHelp states it).
+const inferBytes = 64 << 20
 
 // memoLimit bounds the sessions a worker remembers (the least recently
 // used is forgotten first). trace-extract writes sessions one after

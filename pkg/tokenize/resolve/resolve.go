@@ -32,6 +32,18 @@ var modelPatterns = []struct{ substr, tokenizer string }{
 	{"deepseek-r1-distill-llama", DefaultTokenizer},
 }
 
+// Known returns the tokenizer a model name maps to, and whether it maps to
+// one (rather than the default).
+func Known(model string) (tokenizer string, ok bool) {
+	lm := strings.ToLower(model)
+	for _, p := range modelPatterns {
+		if strings.Contains(lm, p.substr) {
+			return p.tokenizer, true
+		}
+	}
+	return "", false
+}
+
 // Infer picks a tokenizer from the models of the first calls, as the
 // reference does: the first model (in order) whose lower-cased name
 // contains a known pattern decides; with none, DefaultTokenizer. reason
