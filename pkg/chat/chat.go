@@ -382,10 +382,15 @@ func FromOpenAI(messages any, st *Stats) []Message {
 // roleOf returns a message object's role: "role" when it is a string, else
 // the LangChain "type" mapped to a role.
 func roleOf(m map[string]any) string {
-	if r, ok := m["role"].(string); ok {
+	return role(m["role"], m["type"])
+}
+
+// role is a message's role from its "role" and "type" members (see roleOf).
+func role(roleValue, typeValue any) string {
+	if r, ok := roleValue.(string); ok {
 		return r
 	}
-	if t, ok := m["type"].(string); ok {
+	if t, ok := typeValue.(string); ok {
 		if r, ok := langChainRoles[t]; ok {
 			return r
 		}

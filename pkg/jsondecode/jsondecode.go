@@ -32,6 +32,23 @@ func Unmarshal(data []byte, v any) error {
 	return unmarshal(data, v, Config.Unmarshal)
 }
 
+// exact is Config with object keys matched exactly, as Python's dicts (and
+// generic decoding into maps) match them.
+var exact = sonic.Config{CopyString: true, UseNumber: true, CaseSensitive: true}.Froze()
+
+// UnmarshalExact is Unmarshal for a struct whose fields must match the
+// object's keys exactly: {"Content": ...} is not the field "content".
+func UnmarshalExact(data []byte, v any) error {
+	return unmarshal(data, v, exact.Unmarshal)
+}
+
+// TryExact decodes data into v as UnmarshalExact does, without explaining
+// a failure (the caller has another way to read data): it is as fast on
+// failure as on success.
+func TryExact(data []byte, v any) error {
+	return exact.Unmarshal(data, v)
+}
+
 // UnmarshalTransient is Unmarshal without the copy of the whole of data
 // that sonic makes first (for a NAT request of megabytes, that copy and its
 // fresh pages cost more than the decoding). data must not change during the

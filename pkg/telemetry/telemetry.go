@@ -40,28 +40,49 @@ type Event struct {
 	HasCompletionTokens, HasPromptTokens bool
 }
 
+// rawEvent is the line as decoded: the scalars generic, the payloads as
+// their JSON text, decoded next into the few fields a record needs (no map
+// of a whole payload is built).
 type rawEvent struct {
+	EventType       any     `json:"event_type"`
+	SessionID       any     `json:"session_id"`
+	Timestamp       any     `json:"timestamp"`
+	LatencyPriority any     `json:"latency_priority"`
+	LatencyMs       any     `json:"latency_ms"`
+	RequestPayload  rawJSON `json:"request_payload"`
+	ResponsePayload rawJSON `json:"response_payload"`
+}
+
+// typedEvent is an llm_call line decoded in one pass into the fields a
+// record needs; a line that does not fit it (a payload of another type,
+// a message that is not an object) is decoded again by the general path,
+// which says what is wrong.
+type typedEvent struct {
 	EventType       any `json:"event_type"`
 	SessionID       any `json:"session_id"`
 	Timestamp       any `json:"timestamp"`
 	LatencyPriority any `json:"latency_priority"`
 	LatencyMs       any `json:"latency_ms"`
-	RequestPayload  any `json:"request_payload"`
-	ResponsePayload any `json:"response_payload"`
+	RequestPayload  *struct {
+		Model    any                  `json:"model"`
+		Messages []chat.OpenAIMessage `json:"messages"`
+		Tools    json.RawMessage      `json:"tools"`
+	} `json:"request_payload"`
+	ResponsePayload *struct {
+		Usage any `json:"usage"`
+	} `json:"response_payload"`
 }
 
-// tools reads request_payload.tools from the line again, as written: the
-// generic decoding does not keep the order of its members.
-func tools(line []byte) ([]byte, error) {
-	var ev struct {
-		RequestPayload struct {
-			Tools rawJSON `json:"tools"`
-		} `json:"request_payload"`
-	}
-	if err := jsondecode.Unmarshal(line, &ev); err != nil {
-		return nil, err
-	}
-	return chat.Tools(ev.RequestPayload.Tools)
+// requestPayload is what a record needs of request_payload.
+type requestPayload struct {
+	Model    any     `json:"model"`
+	Messages rawJSON `json:"messages"`
+	Tools    rawJSON `json:"tools"`
+}
+
+// responsePayload is what a record needs of response_payload.
+type responsePayload struct {
+	Usage any `json:"usage"`
 }
 
 // rawJSON is a JSON value as it is written.
@@ -73,11 +94,126 @@ func (r *rawJSON) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// parseTyped is Parse for a line that decodes into typedEvent and needs no
+// error: one pass, no maps. ok is false when the general path must read
+// the line (it then says what is wrong, or reads what typedEvent cannot).
+func parseTyped(line []byte) (ev *Event, ok bool) {
+	var te typedEvent
+	if jsondecode.TryExact(line, &te) != nil {
+		return nil, false
+	}
+	t, isString := te.EventType.(string)
+	if !isString {
+		return nil, false
+	}
+	ev = &Event{Type: t, StartMs: math.NaN(), LatencyMs: math.NaN()}
+	if t != "llm_call" {
+		return ev, true
+	}
+	switch s := te.SessionID.(type) {
+	case string:
+		ev.SessionID, ev.HasSession = s, true
+	case json.Number:
+		ev.SessionID, ev.HasSession = s.String(), true
+	case nil:
+	default:
+		return nil, false
+	}
+	switch ts := te.Timestamp.(type) {
+	case string:
+		ev.Timestamp, ev.HasTimestamp = ts, true
+		ev.StartMs = ParseTime(ts)
+	case json.Number:
+		ev.Timestamp, ev.HasTimestamp, ev.TimestampIsNumber = ts.String(), true, true
+		if f, err := ts.Float64(); err == nil {
+			ev.StartMs = epochMs(f)
+		}
+	case nil:
+	default:
+		return nil, false
+	}
+	switch p := te.LatencyPriority.(type) {
+	case string:
+		ev.Priority, ev.HasPriority = p, true
+	case nil:
+	default:
+		return nil, false
+	}
+	switch l := te.LatencyMs.(type) {
+	case json.Number:
+		f, err := l.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return nil, false
+		}
+		ev.LatencyMs = f
+	case nil:
+	default:
+		return nil, false
+	}
+	if rp := te.RequestPayload; rp != nil {
+		var st chat.Stats
+		ev.Messages = chat.FromOpenAIMessages(rp.Messages, &st)
+		if rp.Messages == nil {
+			ev.Messages = nil
+		}
+		ev.NonText = st.NonText
+		if s, ok := rp.Model.(string); ok {
+			ev.Model = s
+		}
+		if k := rawKind(rp.Tools); k != "" && k != "null" {
+			var err error
+			if ev.Tools, err = chat.Tools(rp.Tools); err != nil {
+				return nil, false
+			}
+		}
+	}
+	if rp := te.ResponsePayload; rp != nil {
+		if u, ok := rp.Usage.(map[string]any); ok {
+			var err1, err2 error
+			ev.CompletionTokens, ev.HasCompletionTokens, err1 = jsondecode.Count(u["completion_tokens"])
+			ev.PromptTokens, ev.HasPromptTokens, err2 = jsondecode.Count(u["prompt_tokens"])
+			if err1 != nil || err2 != nil {
+				return nil, false
+			}
+		}
+	}
+	return ev, true
+}
+
+// rawKind names the kind of JSON value raw holds, as error messages say
+// it ("an object", "a list", ...); "" when raw is empty (the member was
+// absent).
+func rawKind(raw []byte) string {
+	i := 0
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	if i == len(raw) {
+		return ""
+	}
+	switch c := raw[i]; {
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "a list"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	}
+	return "a number"
+}
+
 // Parse decodes one line. Only llm_call events are decoded in full; for
 // other events only Type is set.
 func Parse(line []byte) (*Event, error) {
+	if ev, ok := parseTyped(line); ok {
+		return ev, nil
+	}
 	var raw rawEvent
-	if err := jsondecode.Unmarshal(line, &raw); err != nil {
+	if err := jsondecode.UnmarshalExact(line, &raw); err != nil {
 		return nil, fmt.Errorf("not a JSON event object: %w", err)
 	}
 	ev := &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
@@ -132,32 +268,44 @@ func Parse(line []byte) (*Event, error) {
 	default:
 		return nil, fmt.Errorf("\"latency_ms\" is %s, want a number", jsondecode.Kind(l))
 	}
-	switch rp := raw.RequestPayload.(type) {
-	case map[string]any:
-		var st chat.Stats
-		if m, ok := rp["messages"]; ok && m != nil {
-			if _, ok := m.([]any); !ok {
-				return nil, fmt.Errorf("\"request_payload.messages\" is %s, want a list", jsondecode.Kind(m))
-			}
-			ev.Messages = chat.FromOpenAI(m, &st)
+	switch k := rawKind(raw.RequestPayload); k {
+	case "an object":
+		var rp requestPayload
+		if err := jsondecode.UnmarshalExact(raw.RequestPayload, &rp); err != nil {
+			return nil, fmt.Errorf("\"request_payload\": %v", err)
 		}
-		ev.NonText = st.NonText
-		if s, ok := rp["model"].(string); ok {
+		switch k := rawKind(rp.Messages); k {
+		case "a list":
+			var st chat.Stats
+			msgs, err := chat.FromOpenAIJSON(rp.Messages, &st)
+			if err != nil {
+				return nil, fmt.Errorf("\"request_payload.messages\": %v", err)
+			}
+			ev.Messages, ev.NonText = msgs, st.NonText
+		case "", "null":
+		default:
+			return nil, fmt.Errorf("\"request_payload.messages\" is %s, want a list", k)
+		}
+		if s, ok := rp.Model.(string); ok {
 			ev.Model = s
 		}
-		if t, ok := rp["tools"]; ok && t != nil {
+		if k := rawKind(rp.Tools); k != "" && k != "null" {
 			var err error
-			if ev.Tools, err = tools(line); err != nil {
+			if ev.Tools, err = chat.Tools(rp.Tools); err != nil {
 				return nil, fmt.Errorf("\"request_payload.tools\": %v", err)
 			}
 		}
-	case nil:
+	case "", "null":
 	default:
-		return nil, fmt.Errorf("\"request_payload\" is %s, want an object", jsondecode.Kind(rp))
+		return nil, fmt.Errorf("\"request_payload\" is %s, want an object", k)
 	}
-	switch rp := raw.ResponsePayload.(type) {
-	case map[string]any:
-		if u, ok := rp["usage"].(map[string]any); ok {
+	switch k := rawKind(raw.ResponsePayload); k {
+	case "an object":
+		var rp responsePayload
+		if err := jsondecode.UnmarshalExact(raw.ResponsePayload, &rp); err != nil {
+			return nil, fmt.Errorf("\"response_payload\": %v", err)
+		}
+		if u, ok := rp.Usage.(map[string]any); ok {
 			var err error
 			if ev.CompletionTokens, ev.HasCompletionTokens, err = jsondecode.Count(u["completion_tokens"]); err != nil {
 				return nil, fmt.Errorf("\"response_payload.usage.completion_tokens\": %v", err)
@@ -166,9 +314,9 @@ func Parse(line []byte) (*Event, error) {
 				return nil, fmt.Errorf("\"response_payload.usage.prompt_tokens\": %v", err)
 			}
 		}
-	case nil:
+	case "", "null":
 	default:
-		return nil, fmt.Errorf("\"response_payload\" is %s, want an object", jsondecode.Kind(rp))
+		return nil, fmt.Errorf("\"response_payload\" is %s, want an object", k)
 	}
 	return ev, nil
 }

@@ -1,7 +1,9 @@
-// Command gentrace writes a synthetic, deterministic NAT profiler trace to
-// stdout, for benchmarks (scripts/bench) and load tests.
+// Command gentrace writes a synthetic, deterministic NAT profiler trace (or,
+// with -format telemetry, a telemetry JSONL trace) to stdout, for
+// benchmarks (scripts/bench) and load tests.
 //
 //	go run ./scripts/gentrace -requests 40 -calls 50 -turn 2400 > trace.json
+//	go run ./scripts/gentrace -format telemetry -requests 300 -workers 3 -calls 12 > telemetry.jsonl
 package main
 
 import (
@@ -21,10 +23,22 @@ func main() {
 	flag.IntVar(&o.NewTokenSpam, "new-token-events", 20, "LLM_NEW_TOKEN steps per call")
 	flag.BoolVar(&o.EchoInput, "echo-input", true, "repeat the conversation in LLM_START data.input, as NAT traces do")
 	seed := flag.Uint64("seed", 1, "random seed")
+	format := flag.String("format", "nat", "nat or telemetry")
+	workers := flag.Int("workers", 3, "telemetry: sub-agents per session besides the coordinator")
 	flag.Parse()
 	o.Seed = *seed
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	err := synth.Write(w, o)
+	var err error
+	switch *format {
+	case "nat":
+		err = synth.Write(w, o)
+	case "telemetry":
+		err = synth.WriteTelemetry(w, synth.TelemetryOptions{Sessions: o.Requests, Workers: *workers,
+			Calls: o.CallsPerReq, TurnBytes: o.TurnBytes, Seed: o.Seed})
+	default:
+		fmt.Fprintln(os.Stderr, "gentrace: -format nat or telemetry")
+		os.Exit(2)
+	}
 	if err == nil {
 		err = w.Flush()
 	}

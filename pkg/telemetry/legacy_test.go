@@ -1,0 +1,231 @@
+package telemetry
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"reflect"
+	"testing"
+
+	"agenttrace/pkg/fuzzseed"
+	"agenttrace/pkg/synth"
+
+	"agenttrace/pkg/chat"
+	"agenttrace/pkg/jsondecode"
+)
+
+type legacyEvent struct {
+	EventType       any `json:"event_type"`
+	SessionID       any `json:"session_id"`
+	Timestamp       any `json:"timestamp"`
+	LatencyPriority any `json:"latency_priority"`
+	LatencyMs       any `json:"latency_ms"`
+	RequestPayload  any `json:"request_payload"`
+	ResponsePayload any `json:"response_payload"`
+}
+
+// legacyParse is Parse as it was before the typed decoding: generic maps
+// for the payloads. It is the oracle of TestParseEqualsLegacy.
+func legacyParse(line []byte) (*Event, error) {
+	var raw legacyEvent
+	if err := jsondecode.UnmarshalExact(line, &raw); err != nil {
+		return nil, fmt.Errorf("not a JSON event object: %w", err)
+	}
+	ev := &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
+	switch t := raw.EventType.(type) {
+	case string:
+		ev.Type = t
+	case nil:
+		return nil, fmt.Errorf("no \"event_type\": want a telemetry event such as {\"event_type\":\"llm_call\",...}")
+	default:
+		return nil, fmt.Errorf("\"event_type\" is %s, want a string", jsondecode.Kind(t))
+	}
+	if ev.Type != "llm_call" {
+		return ev, nil
+	}
+	switch s := raw.SessionID.(type) {
+	case string:
+		ev.SessionID, ev.HasSession = s, true
+	case json.Number:
+		ev.SessionID, ev.HasSession = s.String(), true
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"session_id\" is %s, want a string", jsondecode.Kind(s))
+	}
+	switch ts := raw.Timestamp.(type) {
+	case string:
+		ev.Timestamp, ev.HasTimestamp = ts, true
+		ev.StartMs = ParseTime(ts)
+	case json.Number:
+		ev.Timestamp, ev.HasTimestamp, ev.TimestampIsNumber = ts.String(), true, true
+		if f, err := ts.Float64(); err == nil {
+			ev.StartMs = epochMs(f)
+		}
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"timestamp\" is %s, want a string or a number", jsondecode.Kind(ts))
+	}
+	switch p := raw.LatencyPriority.(type) {
+	case string:
+		ev.Priority, ev.HasPriority = p, true
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"latency_priority\" is %s, want a string", jsondecode.Kind(p))
+	}
+	switch l := raw.LatencyMs.(type) {
+	case json.Number:
+		f, err := l.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("\"latency_ms\" is %s, out of range for a number of milliseconds", l)
+		}
+		ev.LatencyMs = f
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"latency_ms\" is %s, want a number", jsondecode.Kind(l))
+	}
+	switch rp := raw.RequestPayload.(type) {
+	case map[string]any:
+		var st chat.Stats
+		if m, ok := rp["messages"]; ok && m != nil {
+			if _, ok := m.([]any); !ok {
+				return nil, fmt.Errorf("\"request_payload.messages\" is %s, want a list", jsondecode.Kind(m))
+			}
+			ev.Messages = chat.FromOpenAI(m, &st)
+		}
+		ev.NonText = st.NonText
+		if s, ok := rp["model"].(string); ok {
+			ev.Model = s
+		}
+		if t, ok := rp["tools"]; ok && t != nil {
+			var err error
+			if ev.Tools, err = legacyTools(line); err != nil {
+				return nil, fmt.Errorf("\"request_payload.tools\": %v", err)
+			}
+		}
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"request_payload\" is %s, want an object", jsondecode.Kind(rp))
+	}
+	switch rp := raw.ResponsePayload.(type) {
+	case map[string]any:
+		if u, ok := rp["usage"].(map[string]any); ok {
+			var err error
+			if ev.CompletionTokens, ev.HasCompletionTokens, err = jsondecode.Count(u["completion_tokens"]); err != nil {
+				return nil, fmt.Errorf("\"response_payload.usage.completion_tokens\": %v", err)
+			}
+			if ev.PromptTokens, ev.HasPromptTokens, err = jsondecode.Count(u["prompt_tokens"]); err != nil {
+				return nil, fmt.Errorf("\"response_payload.usage.prompt_tokens\": %v", err)
+			}
+		}
+	case nil:
+	default:
+		return nil, fmt.Errorf("\"response_payload\" is %s, want an object", jsondecode.Kind(rp))
+	}
+	return ev, nil
+}
+
+// legacyTools reads request_payload.tools from the line again, as written.
+func legacyTools(line []byte) ([]byte, error) {
+	var ev struct {
+		RequestPayload struct {
+			Tools rawJSON `json:"tools"`
+		} `json:"request_payload"`
+	}
+	if err := jsondecode.Unmarshal(line, &ev); err != nil {
+		return nil, err
+	}
+	return chat.Tools(ev.RequestPayload.Tools)
+}
+
+// equalEvents reports whether two parses agree: both errors, or the same
+// event.
+func equalEvents(t *testing.T, line []byte) {
+	t.Helper()
+	got, err1 := Parse(line)
+	want, err2 := legacyParse(line)
+	if (err1 == nil) != (err2 == nil) {
+		t.Fatalf("%.300s\nnew: %v\nold: %v", line, err1, err2)
+	}
+	if err1 != nil {
+		return
+	}
+	if !reflect.DeepEqual(normal(got), normal(want)) {
+		t.Fatalf("%.300s\nnew: %+v\nold: %+v", line, *got, *want)
+	}
+}
+
+// normal makes NaN fields comparable.
+func normal(e *Event) Event {
+	c := *e
+	if math.IsNaN(c.StartMs) {
+		c.StartMs = -1
+	}
+	if math.IsNaN(c.LatencyMs) {
+		c.LatencyMs = -1
+	}
+	if len(c.Messages) == 0 {
+		c.Messages = nil
+	}
+	return c
+}
+
+// The typed decoding gives what the generic one gave, event by event, on
+// generated research sessions (interleaved agents, tool calls, tools lists,
+// tool events), the testdata traces, odd shapes and the fuzz seeds.
+func TestParseEqualsLegacy(t *testing.T) {
+	var buf bytes.Buffer
+	if err := synth.WriteTelemetry(&buf, synth.TelemetryOptions{Sessions: 20, Workers: 3, Calls: 6, TurnBytes: 300, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(buf.Bytes(), []byte("\n"))
+	for _, f := range []string{"../../testdata/telemetry/research.jsonl", "../../testdata/telemetry/sessions.jsonl"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, bytes.Split(b, []byte("\n"))...)
+	}
+	for _, odd := range []string{
+		`{"event_type":"llm_call","session_id":"s","request_payload":{"messages":[3,null,"x",{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url"}]},{"type":"human","content":5},{"role":"assistant","content":null,"tool_calls":[{"id":"c","function":{"name":"f","arguments":{"a":1}}}]},{"Role":"user","CONTENT":"upper"},{"role":"user","content":"a","content":"b"}],"model":7,"tools":[]}}`,
+		`{"event_type":"llm_call","request_payload":{"messages":null,"tools":null},"response_payload":{"usage":{"prompt_tokens":3}}}`,
+		`{"event_type":"llm_call","request_payload":{"messages":{}}}`,
+		`{"event_type":"llm_call","request_payload":{"tools":{"a":1}}}`,
+		`{"event_type":"llm_call","response_payload":[]}`,
+		`{"event_type":"llm_call","response_payload":{"usage":[1]}}`,
+		`{"event_type":"llm_call","request_payload":{"messages":[{"role":"user","content":"x\u00e9\ud83d\ude00"}]},"latency_ms":NaN}`,
+		`{"event_type":"tool_call","request_payload":5}`,
+	} {
+		lines = append(lines, []byte(odd))
+	}
+	entries, _ := os.ReadDir("../../testdata/fuzz/FuzzTelemetryParse")
+	for _, e := range entries {
+		b, err := os.ReadFile("../../testdata/fuzz/FuzzTelemetryParse/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, b) // a seed is one raw input
+	}
+	n := 0
+	for _, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		equalEvents(t, l)
+		n++
+	}
+	if n < 300 {
+		t.Fatalf("only %d lines compared", n)
+	}
+}
+
+// FuzzParseEqualsLegacy: on any line, the typed and the generic decoding
+// agree.
+func FuzzParseEqualsLegacy(f *testing.F) {
+	fuzzseed.Add(f)
+	f.Add([]byte(`{"event_type":"llm_call","request_payload":{"messages":[{"role":"user","content":"x"}]}}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		equalEvents(t, line)
+	})
+}
