@@ -102,35 +102,12 @@ func parseTyped(line []byte) (ev *Event, ok bool) {
 	if jsondecode.TryExact(line, &te) != nil {
 		return nil, false
 	}
-	t, isString := te.EventType.(string)
-	if !isString {
+	ev = &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
+	if ev.setHead(te.EventType, te.SessionID, te.Timestamp) != nil {
 		return nil, false
 	}
-	ev = &Event{Type: t, StartMs: math.NaN(), LatencyMs: math.NaN()}
-	if t != "llm_call" {
+	if ev.Type != "llm_call" {
 		return ev, true
-	}
-	switch s := te.SessionID.(type) {
-	case string:
-		ev.SessionID, ev.HasSession = s, true
-	case json.Number:
-		ev.SessionID, ev.HasSession = s.String(), true
-	case nil:
-	default:
-		return nil, false
-	}
-	switch ts := te.Timestamp.(type) {
-	case string:
-		ev.Timestamp, ev.HasTimestamp = ts, true
-		ev.StartMs = ParseTime(ts)
-	case json.Number:
-		ev.Timestamp, ev.HasTimestamp, ev.TimestampIsNumber = ts.String(), true, true
-		if f, err := ts.Float64(); err == nil {
-			ev.StartMs = epochMs(f)
-		}
-	case nil:
-	default:
-		return nil, false
 	}
 	switch p := te.LatencyPriority.(type) {
 	case string:
@@ -206,6 +183,67 @@ func rawKind(raw []byte) string {
 	return "a number"
 }
 
+// headEvent is what ParseHead reads of a line.
+type headEvent struct {
+	EventType any `json:"event_type"`
+	SessionID any `json:"session_id"`
+	Timestamp any `json:"timestamp"`
+}
+
+// ParseHead decodes what orders a line among the others: its type, and for
+// an llm_call its session and timestamp, checking the line's JSON syntax
+// (the payloads are skipped, not decoded). Parse reads the rest later; the
+// fields ParseHead sets are the ones Parse sets, with the same errors.
+func ParseHead(line []byte) (*Event, error) {
+	var h headEvent
+	if err := jsondecode.UnmarshalExact(line, &h); err != nil {
+		return nil, fmt.Errorf("not a JSON event object: %w", err)
+	}
+	ev := &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
+	if err := ev.setHead(h.EventType, h.SessionID, h.Timestamp); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// setHead sets the type, session and timestamp of ev.
+func (ev *Event) setHead(eventType, sessionID, timestamp any) error {
+	switch t := eventType.(type) {
+	case string:
+		ev.Type = t
+	case nil:
+		return fmt.Errorf("no \"event_type\": want a telemetry event such as {\"event_type\":\"llm_call\",...}")
+	default:
+		return fmt.Errorf("\"event_type\" is %s, want a string", jsondecode.Kind(t))
+	}
+	if ev.Type != "llm_call" {
+		return nil
+	}
+	switch s := sessionID.(type) {
+	case string:
+		ev.SessionID, ev.HasSession = s, true
+	case json.Number:
+		ev.SessionID, ev.HasSession = s.String(), true
+	case nil:
+	default:
+		return fmt.Errorf("\"session_id\" is %s, want a string", jsondecode.Kind(s))
+	}
+	switch ts := timestamp.(type) {
+	case string:
+		ev.Timestamp, ev.HasTimestamp = ts, true
+		ev.StartMs = ParseTime(ts)
+	case json.Number:
+		ev.Timestamp, ev.HasTimestamp, ev.TimestampIsNumber = ts.String(), true, true
+		if f, err := ts.Float64(); err == nil {
+			ev.StartMs = epochMs(f)
+		}
+	case nil:
+	default:
+		return fmt.Errorf("\"timestamp\" is %s, want a string or a number", jsondecode.Kind(ts))
+	}
+	return nil
+}
+
 // Parse decodes one line. Only llm_call events are decoded in full; for
 // other events only Type is set.
 func Parse(line []byte) (*Event, error) {
@@ -217,38 +255,11 @@ func Parse(line []byte) (*Event, error) {
 		return nil, fmt.Errorf("not a JSON event object: %w", err)
 	}
 	ev := &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
-	switch t := raw.EventType.(type) {
-	case string:
-		ev.Type = t
-	case nil:
-		return nil, fmt.Errorf("no \"event_type\": want a telemetry event such as {\"event_type\":\"llm_call\",...}")
-	default:
-		return nil, fmt.Errorf("\"event_type\" is %s, want a string", jsondecode.Kind(t))
+	if err := ev.setHead(raw.EventType, raw.SessionID, raw.Timestamp); err != nil {
+		return nil, err
 	}
 	if ev.Type != "llm_call" {
 		return ev, nil
-	}
-	switch s := raw.SessionID.(type) {
-	case string:
-		ev.SessionID, ev.HasSession = s, true
-	case json.Number:
-		ev.SessionID, ev.HasSession = s.String(), true
-	case nil:
-	default:
-		return nil, fmt.Errorf("\"session_id\" is %s, want a string", jsondecode.Kind(s))
-	}
-	switch ts := raw.Timestamp.(type) {
-	case string:
-		ev.Timestamp, ev.HasTimestamp = ts, true
-		ev.StartMs = ParseTime(ts)
-	case json.Number:
-		ev.Timestamp, ev.HasTimestamp, ev.TimestampIsNumber = ts.String(), true, true
-		if f, err := ts.Float64(); err == nil {
-			ev.StartMs = epochMs(f)
-		}
-	case nil:
-	default:
-		return nil, fmt.Errorf("\"timestamp\" is %s, want a string or a number", jsondecode.Kind(ts))
 	}
 	switch p := raw.LatencyPriority.(type) {
 	case string:

@@ -2,11 +2,13 @@ package extractcmd
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,8 +33,13 @@ standard input is read.
 
 NAT traces are streamed: memory is bounded by the largest request, not the
 file. Telemetry is sorted by (session_id, timestamp) as the reference does,
-which needs every llm_call of an input in memory (its messages, not the rest
-of the event).
+in two passes: the first keeps, per llm_call, its session, timestamp and
+place in the input (tens of bytes); the second reads the calls back in
+order, a session at a time, so memory is bounded by the largest session.
+A file is read back in place; standard input is copied to a temporary file
+(in $TMPDIR) as it is read, which costs its size in disk, not memory. An
+error in a payload is found in the second pass: the records before it are
+written.
 
 Each record holds session_id, the normalised messages and the reported token
 usage; see the README's record contract. A summary goes to stderr.
@@ -157,7 +164,7 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 		if format == "nat" {
 			err = x.nat(br, in.Name)
 		} else {
-			err = x.telemetry(br, in.Name)
+			err = x.telemetry(in, br, in.Name)
 		}
 		bar.Stop()
 		if err != nil {
@@ -525,17 +532,48 @@ func (x *extractor) write(rec *record.Record) error {
 }
 
 // telEvent is an llm_call kept for sorting.
-type telEvent struct {
-	*telemetry.Event
-	line int
+// telCall is what the first pass keeps of an llm_call line: what orders
+// it, and where it is, to be read again (not its messages).
+type telCall struct {
+	session   string
+	timestamp string
+	isNumber  bool
+	has       bool
+	line      int   // its line number
+	off, end  int64 // its bytes in the input (blank lines before it included)
 }
 
-func (x *extractor) telemetry(r io.Reader, name string) error {
+// telemetry reads a telemetry input in two passes, so that memory holds one
+// session's calls, not the file's: the first decodes only each line's type,
+// session and timestamp, and notes where each llm_call is; the calls are
+// sorted by (session_id, timestamp) as the reference does; the second reads
+// them back in that order, a session at a time. A regular file is read
+// back in place; other input (a pipe) is copied to a temporary file as it
+// is read.
+func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 	x.seen = nil
+	var back io.ReaderAt
+	if f, ok := in.R.(*os.File); ok && in.Name != "<stdin>" {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			back = f // a file named on the command line, read from its start
+		}
+	}
+	if back == nil {
+		spill, err := os.CreateTemp("", "trace-extract-*.jsonl")
+		if err != nil {
+			return cli.IOError(fmt.Errorf("a temporary copy of %s: %w", name, err))
+		}
+		defer os.Remove(spill.Name())
+		defer spill.Close()
+		r = io.TeeReader(r, spill)
+		back = spill
+	}
 	jr := jsonl.NewReader(r, name)
-	var events []telEvent
+	var calls []telCall
+	sessions := map[string]string{} // one copy of each session id
 	numberLine, stringLine := 0, 0
 	for {
+		off := jr.Offset()
 		line, err := jr.Next()
 		if err == io.EOF {
 			break
@@ -543,7 +581,7 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 		if err != nil {
 			return cli.IOError(err)
 		}
-		ev, err := telemetry.Parse(line)
+		ev, err := telemetry.ParseHead(line)
 		if err == nil && ev.Type == "llm_call" && !ev.HasSession {
 			err = errors.New("llm_call without \"session_id\": every call must say which session it belongs to")
 		}
@@ -568,22 +606,45 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 				return cli.DataError(jr.Errorf("timestamps mix numbers (line %d) and strings (line %d): the order of calls would be undefined; write them all one way", numberLine, stringLine))
 			}
 		}
-		x.st.nonText += ev.NonText
-		events = append(events, telEvent{ev, jr.Line()})
+		sid, ok := sessions[ev.SessionID]
+		if !ok {
+			sid = strings.Clone(ev.SessionID)
+			sessions[sid] = sid
+		}
+		calls = append(calls, telCall{session: sid, timestamp: ev.Timestamp, isNumber: ev.TimestampIsNumber,
+			has: ev.HasTimestamp, line: jr.Line(), off: off, end: jr.Offset()})
 	}
-	slices.SortStableFunc(events, func(a, b telEvent) int {
-		if c := strings.Compare(a.SessionID, b.SessionID); c != 0 {
+	slices.SortStableFunc(calls, func(a, b telCall) int {
+		if c := strings.Compare(a.session, b.session); c != 0 {
 			return c
 		}
-		return compareTimestamps(a.Event, b.Event)
+		return compareTimestamps(a, b)
 	})
-	for len(events) > 0 {
+	var buf []byte
+	for len(calls) > 0 {
 		n := 1
-		for n < len(events) && events[n].SessionID == events[0].SessionID {
+		for n < len(calls) && calls[n].session == calls[0].session {
 			n++
 		}
-		calls := make([]call, n)
-		for i, ev := range events[:n] {
+		group := make([]call, 0, n)
+		for _, tc := range calls[:n] {
+			buf = slices.Grow(buf[:0], int(tc.end-tc.off))[:tc.end-tc.off]
+			if _, err := back.ReadAt(buf, tc.off); err != nil {
+				return cli.IOError(fmt.Errorf("%s: reading line %d again: %w", name, tc.line, err))
+			}
+			line := bytes.TrimSpace(buf)
+			if tc.off == 0 {
+				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+			}
+			ev, err := telemetry.Parse(line)
+			if err != nil {
+				if x.cmd.SkipInvalid {
+					x.st.invalid++
+					continue
+				}
+				return cli.DataError(fmt.Errorf("%s:%d: %v (use --skip-invalid to skip such lines)", name, tc.line, err))
+			}
+			x.st.nonText += ev.NonText
 			c := call{
 				model: ev.Model, messages: ev.Messages, tools: ev.Tools, output: ev.CompletionTokens,
 				prompt: ev.PromptTokens, hasPrompt: ev.HasPromptTokens,
@@ -600,32 +661,33 @@ func (x *extractor) telemetry(r io.Reader, name string) error {
 					c.timestampRaw = record.AppendString(nil, ev.Timestamp)
 				}
 			}
-			calls[i] = c
+			group = append(group, c)
 		}
-		if err := x.emitSession("telemetry", events[0].SessionID, calls); err != nil {
-			return err
+		if len(group) > 0 {
+			if err := x.emitSession("telemetry", calls[0].session, group); err != nil {
+				return err
+			}
 		}
-		clear(events[:n]) // let the collector have them
-		events = events[n:]
+		calls = calls[n:]
 	}
 	return nil
 }
 
 // compareTimestamps orders events of one session: absent timestamps first,
 // then strings by code point (the reference's order) or numbers by value.
-func compareTimestamps(a, b *telemetry.Event) int {
-	if a.HasTimestamp != b.HasTimestamp {
-		if !a.HasTimestamp {
+func compareTimestamps(a, b telCall) int {
+	if a.has != b.has {
+		if !a.has {
 			return -1
 		}
 		return 1
 	}
-	if a.TimestampIsNumber {
-		fa, _ := strconv.ParseFloat(a.Timestamp, 64)
-		fb, _ := strconv.ParseFloat(b.Timestamp, 64)
+	if a.isNumber {
+		fa, _ := strconv.ParseFloat(a.timestamp, 64)
+		fb, _ := strconv.ParseFloat(b.timestamp, 64)
 		return cmp.Compare(fa, fb)
 	}
-	return strings.Compare(a.Timestamp, b.Timestamp)
+	return strings.Compare(a.timestamp, b.timestamp)
 }
 
 func (x *extractor) summary(name, format string) {
