@@ -1,0 +1,81 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"agenttrace/pkg/chat"
+	"agenttrace/pkg/cli/extractcmd"
+	"agenttrace/pkg/synth"
+	"agenttrace/pkg/telemetry"
+)
+
+// trace-extract's two passes over telemetry (order first, then the calls
+// read back a session at a time) give what parsing every line and sorting
+// the calls in memory gives: same sessions, order, prompts and counts, from
+// a file and from standard input, on generated research sessions whose
+// agents interleave.
+func TestTelemetryTwoPassEqualsInMemory(t *testing.T) {
+	var buf bytes.Buffer
+	if err := synth.WriteTelemetry(&buf, synth.TelemetryOptions{Sessions: 30, Workers: 3, Calls: 5, TurnBytes: 400, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	// The oracle: every line parsed, llm_calls sorted stably by
+	// (session_id, timestamp).
+	var events []*telemetry.Event
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		ev, err := telemetry.Parse(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == "llm_call" {
+			events = append(events, ev)
+		}
+	}
+	slices.SortStableFunc(events, func(a, b *telemetry.Event) int {
+		if c := strings.Compare(a.SessionID, b.SessionID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Timestamp, b.Timestamp)
+	})
+	var want []string
+	for _, ev := range events {
+		want = append(want, ev.SessionID+"|"+strconv.FormatInt(ev.CompletionTokens, 10)+"|"+chat.PromptText(ev.Messages))
+	}
+
+	path := filepath.Join(t.TempDir(), "telemetry.jsonl")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFile := run(t, extractcmd.Run, "", "-q", path)
+	fromStdin := run(t, extractcmd.Run, buf.String(), "-q")
+	if fromFile != fromStdin {
+		t.Fatal("records from the file and from stdin differ")
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(fromFile), "\n") {
+		var r struct {
+			Session  string         `json:"session_id"`
+			Output   int64          `json:"output_length"`
+			Messages []chat.Message `json:"messages"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.Session+"|"+strconv.FormatInt(r.Output, 10)+"|"+chat.PromptText(r.Messages))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("record %d:\n got %.200s\nwant %.200s", i, got[i], want[i])
+		}
+	}
+}
