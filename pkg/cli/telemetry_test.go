@@ -12,6 +12,8 @@ import (
 
 	"agenttrace/pkg/chat"
 	"agenttrace/pkg/cli/extractcmd"
+	"agenttrace/pkg/cli/hashcmd"
+	"agenttrace/pkg/cli/tokenizecmd"
 	"agenttrace/pkg/synth"
 	"agenttrace/pkg/telemetry"
 )
@@ -76,6 +78,33 @@ func TestTelemetryTwoPassEqualsInMemory(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("record %d:\n got %.200s\nwant %.200s", i, got[i], want[i])
+		}
+	}
+}
+
+// Within a session whose agents interleave, each call is encoded after
+// the closest earlier prompt of the session (one of its last few), and the
+// ids are those of a full encoding: whole and compact records, one and two
+// workers.
+func TestInterleavedAgentsReuseEqualsFull(t *testing.T) {
+	var buf bytes.Buffer
+	if err := synth.WriteTelemetry(&buf, synth.TelemetryOptions{Sessions: 12, Workers: 5, Calls: 6, TurnBytes: 500, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	const tok = "meta-llama/Llama-3.3-70B-Instruct"
+	whole := run(t, extractcmd.Run, buf.String(), "-q")
+	compact := run(t, extractcmd.Run, buf.String(), "-q", "--compact")
+	want := run(t, hashcmd.Run, run(t, tokenizecmd.Run, whole, "-q", "--full", "--tokenizer", tok), "-q")
+	for _, c := range []struct {
+		in   string
+		args []string
+	}{
+		{whole, []string{"-j", "1"}}, {whole, []string{"-j", "2"}},
+		{compact, []string{"-j", "1", "--compact"}}, {compact, []string{"-j", "2", "--compact"}},
+	} {
+		got := run(t, hashcmd.Run, run(t, tokenizecmd.Run, c.in, append([]string{"-q", "--tokenizer", tok}, c.args...)...), "-q")
+		if got != want {
+			t.Fatalf("%v: rows differ from a full encoding", c.args)
 		}
 	}
 }

@@ -56,7 +56,9 @@ from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1.
 
 Records of one session are encoded incrementally: the tokens of the part a
 prompt shares with the session's previous prompt are reused. Output order is
-input order. Memory holds the last prompt of the 8 sessions each worker saw
+input order. Each call is encoded after the closest of the last 4 prompts
+of its session (agents of one session interleave), reusing what they
+share. Memory holds those prompts of the 8 sessions each worker saw
 last (trace-extract writes sessions one after another), the records in
 flight (about 6 per worker plus 16, each its line and its output), and with
 --rows delta 16 bytes for every session: it is bounded by the largest
@@ -363,6 +365,62 @@ type tokWorker struct {
 // model name it knows (tokenizeHelp states it).
 const inferBytes = 64 << 20
 
+// branch is one conversation of a session: its last prompt, encoded.
+type branch struct {
+	memo   *tokenize.Memo
+	ids    idarray.Formatter // the text of memo's ids
+	prompt chat.Prompt       // memo's text (for --rows delta: unused)
+	text   string            // memo's text, to choose a branch by
+	used   int
+}
+
+// branchLimit bounds the conversations remembered of a session.
+const branchLimit = 4
+
+// pick returns the branch a whole prompt text continues: the one whose
+// last prompt it shares the longest prefix with, when that is at least
+// half of it; else a new branch, or the least recently used one (its memo
+// is then given what it shares with text, usually the system prompt of
+// another session, or nothing).
+func (sm *sessionMemo) pick(text string, clock int) *branch {
+	var best *branch
+	bestCommon := -1
+	for _, b := range sm.branches {
+		c := commonPrefix(b.text, text)
+		if c > bestCommon || c == bestCommon && b.used > best.used {
+			best, bestCommon = b, c
+		}
+	}
+	switch {
+	case best != nil && 2*bestCommon >= len(best.text):
+	case len(sm.branches) < branchLimit:
+		best = &branch{}
+		sm.branches = append(sm.branches, best)
+	default:
+		best = sm.branches[0]
+		for _, b := range sm.branches {
+			if b.used < best.used {
+				best = b
+			}
+		}
+	}
+	best.used = clock
+	return best
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+8 <= n && a[i:i+8] == b[i:i+8] {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
 // memoLimit bounds the sessions a worker remembers (the least recently
 // used is forgotten first). trace-extract writes sessions one after
 // another (threads of one session interleave), so a small number keeps
@@ -370,11 +428,13 @@ const inferBytes = 64 << 20
 // costs its last prompt, its ids and their text. tokenizeHelp states it.
 const memoLimit = 8
 
-// sessionMemo is what a worker remembers of a session.
+// sessionMemo is what a worker remembers of a session: the last prompts
+// of its conversations (branches: the agents of a session interleave, so
+// the call before is often another agent's), and what the last record
+// needs.
 type sessionMemo struct {
-	memo   *tokenize.Memo
-	ids    idarray.Formatter // the text of memo's ids
-	prompt chat.Prompt       // memo's text
+	branches []*branch
+	cur      *branch // the branch of the session's last record
 
 	msgs []chat.Message // for compact records with --rows delta
 	used int            // when last used, for eviction
@@ -445,6 +505,8 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	}
 	session, _ := w.rec.Get("session_id")
 	sm := w.session(string(session))
+	prev := sm.cur // the branch of the line before, when it is of this session
+	var b *branch
 	var text string
 	common := -1 // how much text the previous prompt shares, when known
 	if w.delta {
@@ -458,21 +520,30 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 			msgs = append(sm.msgs[:shared:shared], msgs...)
 		}
 		text = chat.PromptText(msgs)
+		b = sm.pick(text, w.clock)
 	} else {
 		switch {
 		case shared == 0:
-			// The memo takes the new prompt; the old one becomes the spare
-			// once EncodeAfter has compared the new text with it.
-			w.part, sm.prompt, w.spare = w.spare, w.part, sm.prompt
-		case shared > sm.prompt.Messages():
-			return nil, 0, cli.CompactError("shared_messages", shared, sm.prompt.Messages(), true)
+			// The branch's memo takes the new prompt; its old one becomes
+			// the spare once EncodeAfter has compared the new text with it.
+			t := w.part.Text()
+			b = sm.pick(unsafe.String(unsafe.SliceData(t), len(t)), w.clock)
+			w.part, b.prompt, w.spare = w.spare, w.part, b.prompt
+		case prev == nil || shared > prev.prompt.Messages():
+			n := 0
+			if prev != nil {
+				n = prev.prompt.Messages()
+			}
+			return nil, 0, cli.CompactError("shared_messages", shared, n, true)
 		default:
 			// The first messages are the previous prompt's: keep them where
 			// they are and append the others; the texts need no comparing.
-			common = sm.prompt.Keep(shared)
-			sm.prompt.Append(&w.part)
+			b = prev
+			b.used = w.clock
+			common = b.prompt.Keep(shared)
+			b.prompt.Append(&w.part)
 		}
-		t := sm.prompt.Text()
+		t := b.prompt.Text()
 		text = unsafe.String(unsafe.SliceData(t), len(t))
 	}
 	var ids []int
@@ -480,10 +551,12 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	case w.full:
 		ids = w.enc.Encode(text)
 	case common >= 0:
-		ids, sm.memo = w.enc.EncodeAfterPrefix(sm.memo, text, common)
+		ids, b.memo = w.enc.EncodeAfterPrefix(b.memo, text, common)
 	default:
-		ids, sm.memo = w.enc.EncodeAfter(sm.memo, text)
+		ids, b.memo = w.enc.EncodeAfter(b.memo, text)
 	}
+	b.text = text
+	sm.cur = b
 	if w.delta {
 		sm.msgs = msgs
 		if added, ok := w.newMessages(string(session), msgs); ok {
@@ -523,8 +596,8 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		// The reused ids are the first ones of the line before, when it is
 		// of this session.
 		kept := 0
-		if j.samePrev {
-			kept = sm.memo.Reused()
+		if j.samePrev && b == prev && !w.full {
+			kept = b.memo.Reused()
 		}
 		if kept > 0 {
 			w.rec.SetInt("shared_ids", int64(kept))
@@ -532,7 +605,7 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		w.scratch = record.AppendInts(w.scratch[:0], ids[kept:])
 		w.rec.Set("input_ids", w.scratch)
 	default: // the ids reused from the previous prompt keep their text too
-		w.rec.Set("input_ids", sm.ids.Format(ids, sm.memo.Reused()))
+		w.rec.Set("input_ids", b.ids.Format(ids, b.memo.Reused()))
 	}
 	return w.rec.AppendJSON(w.free.get()), len(ids), nil
 }
@@ -588,6 +661,7 @@ func (w *tokWorker) session(key string) *sessionMemo {
 		delete(w.memos, oldest)
 		sm.msgs = nil
 		sm.synth = sm.synth[:0]
+		sm.cur = nil // the line before is another session's
 	}
 	sm.used = w.clock
 	w.memos[key] = sm
