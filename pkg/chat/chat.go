@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 
+	"agenttrace/pkg/jsondecode"
 	"agenttrace/pkg/record"
 )
 
@@ -778,14 +779,14 @@ func (t *toolMembers) decode(raw []byte, m *Message) error {
 				Arguments json.RawMessage `json:"arguments"`
 			} `json:"function"`
 		}
-		if err := json.Unmarshal(raw[t.calls.at:t.calls.end], &calls); err != nil {
+		if err := jsondecode.UnmarshalExact(raw[t.calls.at:t.calls.end], &calls); err != nil {
 			return fmt.Errorf("tool_calls: want a list of {\"id\",\"function\":{\"name\",\"arguments\"}}: %v", err)
 		}
 		m.ToolCalls = make([]ToolCall, len(calls))
 		for k, c := range calls {
 			m.ToolCalls[k] = ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: "{}"}
 			if a := c.Function.Arguments; len(a) > 0 && a[0] == '"' {
-				if err := json.Unmarshal(a, &m.ToolCalls[k].Arguments); err != nil {
+				if err := jsondecode.UnmarshalExact(a, &m.ToolCalls[k].Arguments); err != nil {
 					return fmt.Errorf("tool_calls: arguments: %v", err)
 				}
 			} else if len(a) > 0 && string(a) != "null" {
@@ -794,7 +795,7 @@ func (t *toolMembers) decode(raw []byte, m *Message) error {
 		}
 	}
 	if t.id.at >= 0 && !isNull(raw, t.id.at) {
-		if err := json.Unmarshal(raw[t.id.at:t.id.end], &m.ToolCallID); err != nil {
+		if err := jsondecode.UnmarshalExact(raw[t.id.at:t.id.end], &m.ToolCallID); err != nil {
 			return fmt.Errorf("tool_call_id: %v", err)
 		}
 	}
@@ -823,14 +824,24 @@ func isNull(raw []byte, i int) bool { return bytes.HasPrefix(raw[i:], []byte("nu
 // writes it; it accepts what Prompt.Read accepts (null, or a list of
 // message objects or nulls).
 func Decode(raw []byte) ([]Message, error) {
-	msgs, err := decodeList(raw)
+	msgs, err := decodeList(raw, true)
 	if err != nil {
 		return nil, promptError(err)
 	}
 	return msgs, nil
 }
 
-func decodeList(raw []byte) ([]Message, error) {
+// DecodeText is Decode for a reader that needs only roles and contents
+// (trace-classify): tool calls and tool call ids are skipped, not decoded.
+func DecodeText(raw []byte) ([]Message, error) {
+	msgs, err := decodeList(raw, false)
+	if err != nil {
+		return nil, promptError(err)
+	}
+	return msgs, nil
+}
+
+func decodeList(raw []byte, withTools bool) ([]Message, error) {
 	start := record.SkipSpace(raw, 0)
 	var msgs []Message
 	if !isNull(raw, start) {
@@ -838,14 +849,20 @@ func decodeList(raw []byte) ([]Message, error) {
 	}
 	var buf []byte // each content is decoded here first
 	var tools toolMembers
+	tp := &tools
+	if !withTools {
+		tp = nil
+	}
 	end, err := scanList(raw, start, func(i int) (int, error) {
-		role, has, end, err := scanMessage(&buf, "", raw, i, &tools)
+		role, has, end, err := scanMessage(&buf, "", raw, i, tp)
 		if err != nil {
 			return 0, err
 		}
 		var m Message
-		if err := tools.decode(raw, &m); err != nil {
-			return 0, err
+		if tp != nil {
+			if err := tools.decode(raw, &m); err != nil {
+				return 0, err
+			}
 		}
 		if has {
 			c := string(buf)

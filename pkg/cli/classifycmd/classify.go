@@ -81,7 +81,7 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 		if !ok {
 			return cli.DataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
 		}
-		msgs, err := chat.Decode(raw)
+		msgs, err := chat.DecodeText(raw)
 		if err != nil {
 			return cli.DataError(r.Errorf("%v", err))
 		}
