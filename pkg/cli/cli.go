@@ -228,7 +228,8 @@ func Run(name, help string, cmd Execer, args []string, s Streams) int {
 type Input struct {
 	R    io.Reader
 	Name string
-	Size int64 // -1 when unknown
+	Size int64    // -1 when unknown
+	File *os.File // the file R reads, from its start, uncompressed; nil for stdin or compressed input
 }
 
 // EachInput calls fn for each named file in turn, or for stdin when files
@@ -239,26 +240,33 @@ func EachInput(files []string, stdin io.Reader, fn func(in Input) error) error {
 		files = []string{"-"}
 	}
 	for _, f := range files {
-		if f == "-" {
-			if err := fn(Input{stdin, "<stdin>", -1}); err != nil {
-				return err
+		in := Input{R: stdin, Name: "<stdin>", Size: -1}
+		var fh *os.File
+		if f != "-" {
+			var err error
+			if fh, err = os.Open(f); err != nil {
+				return IOError(fmt.Errorf("cannot read input: %w", err))
 			}
-			continue
-		}
-		fh, err := os.Open(f)
-		if err != nil {
-			return IOError(fmt.Errorf("cannot read input: %w", err))
-		}
-		size := int64(-1)
-		if st, err := fh.Stat(); err == nil {
-			if st.IsDir() {
-				fh.Close()
-				return IOError(fmt.Errorf("%s: is a directory, want a file", f))
+			in = Input{R: fh, Name: f, Size: -1}
+			if st, err := fh.Stat(); err == nil {
+				if st.IsDir() {
+					fh.Close()
+					return IOError(fmt.Errorf("%s: is a directory, want a file", f))
+				}
+				in.Size = st.Size()
+				if st.Mode().IsRegular() {
+					in.File = fh
+				}
 			}
-			size = st.Size()
 		}
-		err = fn(Input{fh, f, size})
-		fh.Close()
+		d, release, err := decompressed(in)
+		if err == nil {
+			err = fn(d)
+			release()
+		}
+		if fh != nil {
+			fh.Close()
+		}
 		if err != nil {
 			return err
 		}

@@ -5,15 +5,10 @@ import (
 )
 
 // Kind names what a file that is not what a command reads looks like, from
-// its first bytes: "gzip", "zstd", "nat" (a JSON array, as NAT profiler
-// traces are), "telemetry" (an event object with "event_type"), or "".
+// its first bytes: "nat" (a JSON array, as NAT profiler traces are),
+// "telemetry" (an event object with "event_type"), or "". (Compressed
+// input is decompressed before anyone looks at it.)
 func Kind(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return "gzip"
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return "zstd"
-	}
 	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
 	switch {
 	case bytes.HasPrefix(head, []byte("[")):
@@ -25,25 +20,11 @@ func Kind(head []byte) string {
 	return ""
 }
 
-// compressedHint says how to read a compressed file, for Kind "gzip" or
-// "zstd"; "" otherwise.
-func compressedHint(kind string) string {
-	switch kind {
-	case "gzip":
-		return "it is gzip-compressed: decompress it first (zcat FILE | ...)"
-	case "zstd":
-		return "it is zstd-compressed: decompress it first (zstdcat FILE | ...)"
-	}
-	return ""
-}
-
 // RecordHint says what an input whose first line a record reader
-// (trace-classify, trace-tokenize, trace-hash) could not read is, when it is a raw trace or
-// a compressed file; "" when it looks like nothing known.
+// (trace-classify, trace-tokenize, trace-hash) could not read is, when it
+// is a raw trace; "" when it looks like nothing known.
 func RecordHint(line []byte) string {
-	switch k := Kind(line); k {
-	case "gzip", "zstd":
-		return compressedHint(k)
+	switch Kind(line) {
 	case "nat":
 		return "this is a NAT profiler trace, not trace-extract's records: run trace-extract on it first (trace-extract FILE | ...)"
 	case "telemetry":
@@ -53,12 +34,9 @@ func RecordHint(line []byte) string {
 }
 
 // TraceHint says what an input trace-extract could not read as format
-// (nat or telemetry) is, when it is the other format or compressed; ""
-// otherwise.
+// (nat or telemetry) is, when it is the other format; "" otherwise.
 func TraceHint(head []byte, format string) string {
 	switch k := Kind(head); {
-	case k == "gzip" || k == "zstd":
-		return compressedHint(k)
 	case k == "telemetry" && format == "nat":
 		return "this is telemetry JSONL, not a NAT trace: read it with --format telemetry (or auto), or scripts/telemetry-to-mooncake"
 	case k == "nat" && format == "telemetry":

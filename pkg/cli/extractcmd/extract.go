@@ -548,15 +548,13 @@ type telCall struct {
 // session and timestamp, and notes where each llm_call is; the calls are
 // sorted by (session_id, timestamp) as the reference does; the second reads
 // them back in that order, a session at a time. A regular file is read
-// back in place; other input (a pipe) is copied to a temporary file as it
-// is read.
+// back in place; other input (a pipe, a compressed file) is copied to a
+// temporary file as it is read.
 func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 	x.seen = nil
 	var back io.ReaderAt
-	if f, ok := in.R.(*os.File); ok && in.Name != "<stdin>" {
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			back = f // a file named on the command line, read from its start
-		}
+	if in.File != nil {
+		back = in.File // a file named on the command line, uncompressed
 	}
 	if back == nil {
 		spill, err := os.CreateTemp("", "trace-extract-*.jsonl")

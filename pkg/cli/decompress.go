@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// decompressed returns in with its bytes decompressed when they start as
+// gzip or zstd data does (magic bytes, on files and stdin alike), and a
+// function that releases the decompressor. A compressed input's size is
+// unknown (-1): progress then counts what was read.
+func decompressed(in Input) (Input, func(), error) {
+	br := bufio.NewReaderSize(in.R, 64<<10)
+	head, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return in, nil, DataError(fmt.Errorf("%s: gzip: %w", in.Name, err))
+		}
+		return Input{R: zr, Name: in.Name, Size: -1}, func() { zr.Close() }, nil
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return in, nil, DataError(fmt.Errorf("%s: zstd: %w", in.Name, err))
+		}
+		return Input{R: zr, Name: in.Name, Size: -1}, zr.Close, nil
+	}
+	return Input{R: br, Name: in.Name, Size: in.Size, File: in.File}, func() {}, nil
+}
