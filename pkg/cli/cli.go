@@ -30,6 +30,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"agenttrace/pkg/jsonl"
+	"agenttrace/pkg/progress"
 )
 
 // Exit statuses.
@@ -174,6 +175,17 @@ type kongExit int
 // when the command should end at once with the returned status: after
 // --help, or on a usage error (already reported).
 func Parse(name, description string, cmd any, args []string, s Streams) (status int, done bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--version" {
+			if _, err := fmt.Fprintf(s.Stdout, "%s (agent-trace) %s\n", name, Version()); err != nil && !errors.Is(err, syscall.EPIPE) {
+				return Finish(name, IOError(err), s.Stderr), true
+			}
+			return ExitOK, true
+		}
+	}
 	var parser *kong.Kong
 	var err error
 	defer func() {
@@ -187,7 +199,7 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 	}()
 	parser, err = kong.New(cmd,
 		kong.Name(name),
-		kong.Description(description+"\n\nExit status: 0 success (also when the reader closes the pipe), 1 bad input data, 2 usage error, 3 I/O or environment failure."),
+		kong.Description(description+"\n\nExit status: 0 success (also when the reader closes the pipe), 1 bad input data, 2 usage error, 3 I/O or environment failure. --version says which build this is."),
 		kong.Writers(s.Stdout, s.Stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
@@ -237,6 +249,9 @@ type Input struct {
 // error (exit 3).
 func EachInput(files []string, stdin io.Reader, fn func(in Input) error) error {
 	if len(files) == 0 {
+		if progress.IsTerminal(stdin) {
+			return UsageError(errors.New("no input: give a FILE, or pipe the input in (standard input is a terminal)"))
+		}
 		files = []string{"-"}
 	}
 	for _, f := range files {
