@@ -54,7 +54,8 @@ need_value() {
 
 need_int() {
   case "$2" in
-    ''|*[!0-9]*) usage_error "argument $1: invalid int value: '$2'" ;;
+    -[0-9]*) usage_error "argument $1: '$2' is negative: give a whole number, 0 or more" ;;
+    ''|*[!0-9]*) usage_error "argument $1: invalid int value: '$2' (give a whole number, 0 or more)" ;;
   esac
 }
 
@@ -117,6 +118,7 @@ run_to_output() {
   mv -f "$run_tmp" "$out"
   trap 'rm -rf "$stage_dir"' EXIT
   trap - INT TERM
+  [ -n "${quiet:-}" ] && return 0
   echo "" >&2
   n=$(wc -l < "$out")
   echo "Saved $((n)) entries to $out" >&2
@@ -134,6 +136,7 @@ run_to_dir() {
   run_pid=$!
   wait "$run_pid"
   trap - INT TERM
+  [ -n "${quiet:-}" ] && return 0
   local files=("$out"/*.json)
   echo "" >&2
   echo "Saved ${#files[@]} traces to $out" >&2
