@@ -321,3 +321,13 @@ func WriteError(err error) error {
 	}
 	return IOError(fmt.Errorf("writing output: %w", err))
 }
+
+// Notef writes a message line to w (stderr). On a terminal it starts by
+// clearing the line: in a pipeline, trace-extract's progress line may be on
+// it, and the message would run into it.
+func Notef(w io.Writer, format string, args ...any) {
+	if progress.IsTerminal(w) {
+		io.WriteString(w, "\r\033[K")
+	}
+	fmt.Fprintf(w, format, args...)
+}

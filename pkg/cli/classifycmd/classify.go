@@ -139,7 +139,7 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 		if len(parts) == 0 {
 			parts = []string{"0 records"}
 		}
-		fmt.Fprintf(s.Stderr, "trace-classify: %s\n", strings.Join(parts, ", "))
+		cli.Notef(s.Stderr, "trace-classify: %s\n", strings.Join(parts, ", "))
 	}
 	if len(order) == 0 && !cmd.AllowEmpty {
 		return cli.NoRecords("the input holds no record")

@@ -271,7 +271,11 @@ func (x *extractor) nat(r io.Reader, name string) error {
 	x.skipped, x.seen, x.again, x.numbers, x.unnumbered = 0, nil, nil, map[string]bool{}, 0
 	defer func() {
 		if x.unnumbered > 0 {
-			x.warnf(name, "%d requests have no request_number: each is session conv_atN, N its place in the file (the reference calls them all conv_0)", x.unnumbered)
+			verb := "have"
+			if x.unnumbered == 1 {
+				verb = "has"
+			}
+			x.warnf(name, "%s %s no request_number: each such request is session conv_atN, N its place in the file (the reference calls them all conv_0)", count(x.unnumbered, "request"), verb)
 		}
 		if len(x.again) > 0 {
 			x.warnf(name, "request_number %s came again: the later requests' calls continue the same session (conv_N), as the reference writes them and aiperf, which groups rows by session_id, replays them",
@@ -692,39 +696,49 @@ func (x *extractor) summary(name, format string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "trace-extract: %s: %s", name, format)
 	if format == "nat" {
-		fmt.Fprintf(&b, ", %d requests", x.st.requests)
+		fmt.Fprintf(&b, ", %s", count(x.st.requests, "request"))
 	}
-	sessions := "sessions"
+	sessions := "session"
 	if x.cmd.Threads {
-		sessions = "thread sessions"
+		sessions = "thread session"
 	}
-	fmt.Fprintf(&b, ", %d %s, %d records", x.st.sessions, sessions, x.st.records)
+	fmt.Fprintf(&b, ", %s, %s", count(x.st.sessions, sessions), count(x.st.records, "record"))
 	var dropped []string
-	add := func(n int, what string) {
-		if n > 0 {
-			dropped = append(dropped, fmt.Sprintf("%d %s", n, what))
+	add := func(n int, one, many string) {
+		if n == 1 {
+			dropped = append(dropped, "1 "+one)
+		} else if n > 1 {
+			dropped = append(dropped, fmt.Sprintf("%d %s", n, many))
 		}
 	}
-	add(x.st.noCalls, "requests without LLM calls")
-	add(x.st.unmatchedEnds, "LLM_END without LLM_START")
-	add(x.st.unmatchedSt, "LLM_START without LLM_END")
-	add(x.st.emptyPrompt, "calls with an empty prompt")
-	add(x.st.otherEvents, "non-llm_call events")
-	add(x.st.invalid, "invalid entries (--skip-invalid)")
+	add(x.st.noCalls, "request without LLM calls", "requests without LLM calls")
+	add(x.st.unmatchedEnds, "LLM_END without LLM_START", "LLM_END without LLM_START")
+	add(x.st.unmatchedSt, "LLM_START without LLM_END", "LLM_START without LLM_END")
+	add(x.st.emptyPrompt, "call with an empty prompt", "calls with an empty prompt")
+	add(x.st.otherEvents, "non-llm_call event", "non-llm_call events")
+	add(x.st.invalid, "invalid entry (--skip-invalid)", "invalid entries (--skip-invalid)")
 	if len(dropped) > 0 {
 		fmt.Fprintf(&b, "; dropped %s", strings.Join(dropped, ", "))
 	}
 	if x.st.nonText > 0 {
-		fmt.Fprintf(&b, "; %d message parts without text ignored", x.st.nonText)
+		fmt.Fprintf(&b, "; %s without text ignored", count(x.st.nonText, "message part"))
 	}
 	if x.st.threads > 0 {
-		fmt.Fprintf(&b, "; %d threads", x.st.threads)
+		fmt.Fprintf(&b, "; %s", count(x.st.threads, "thread"))
 	}
 	if x.st.usageFixed > 0 {
-		fmt.Fprintf(&b, "; %d calls took their token usage from LLM_NEW_TOKEN (LLM_END sums streamed chunks; --usage end keeps it)", x.st.usageFixed)
+		fmt.Fprintf(&b, "; %s took their token usage from LLM_NEW_TOKEN (LLM_END sums streamed chunks; --usage end keeps it)", count(x.st.usageFixed, "call"))
 	}
 	if x.st.noTiming > 0 {
 		fmt.Fprintf(&b, "; %d delays or timestamps lacked the times they need (delay 0, no timestamp)", x.st.noTiming)
 	}
 	fmt.Fprintln(x.stderr, b.String())
+}
+
+// count writes n and the word, in the plural unless n is 1.
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -102,7 +102,7 @@ func Run(args []string, s cli.Streams) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	guard := &saveGuard{cancel: cancel, stderr: s.Stderr}
+	guard := &saveGuard{cancel: cancel, stderr: s.Stderr, table: cmd.Table}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -114,7 +114,7 @@ func Run(args []string, s cli.Streams) int {
 	cmd.guard = guard
 	err := cmd.run(ctx, s)
 	if ctx.Err() != nil && !guard.isSaved() {
-		fmt.Fprintln(s.Stderr, "trace-hash: interrupted: the prefix table was not changed")
+		cli.Notef(s.Stderr, "trace-hash: interrupted: %s\n", guard.unchanged())
 		return guard.status
 	}
 	return cli.Finish("trace-hash", err, s.Stderr)
@@ -133,6 +133,7 @@ type saveGuard struct {
 	stderr  io.Writer
 	cleanup func() // removes what the run has written so far (--out-dir, --output)
 	status  int    // the exit status of the signal received
+	table   string // --table, "" when none
 }
 
 // The states of a saveGuard.
@@ -161,7 +162,7 @@ func (g *saveGuard) interrupt(sig os.Signal) {
 	if g.cleanup != nil {
 		g.cleanup()
 	}
-	fmt.Fprintln(g.stderr, "trace-hash: interrupted: the prefix table was not changed")
+	cli.Notef(g.stderr, "trace-hash: interrupted: %s\n", g.unchanged())
 	os.Exit(g.status)
 }
 
@@ -173,6 +174,14 @@ func (g *saveGuard) onInterrupt(f func()) {
 	g.mu.Lock()
 	g.cleanup = f
 	g.mu.Unlock()
+}
+
+// unchanged says what an interrupted run left as it was.
+func (g *saveGuard) unchanged() string {
+	if g.table == "" {
+		return "nothing was written but what went to stdout"
+	}
+	return "the prefix table was not changed"
 }
 
 func (g *saveGuard) isSaved() bool {
@@ -320,7 +329,7 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 		// The reader went away (| head): the run did not finish, so the
 		// table stays as it was.
 		if cmd.Table != "" && !cmd.Quiet {
-			fmt.Fprintf(s.Stderr, "trace-hash: the output was closed before the end: %s was not changed\n", cmd.Table)
+			cli.Notef(s.Stderr, "trace-hash: the output was closed before the end: %s was not changed\n", cmd.Table)
 		}
 		return nil
 	}
@@ -377,7 +386,7 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 				what += " in " + cmd.OutDir
 			}
 		}
-		fmt.Fprintf(s.Stderr, "trace-hash: %s, %d blocks (%d new), block size %d%s\n",
+		cli.Notef(s.Stderr, "trace-hash: %s, %d blocks (%d new), block size %d%s\n",
 			what, h.table.Len(), added, cmd.BlockSize, where)
 	}
 	return nil

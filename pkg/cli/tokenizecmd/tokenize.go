@@ -197,7 +197,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 		var reason string
 		name, reason = resolve.Infer(models)
 		if !cmd.Quiet {
-			fmt.Fprintf(s.Stderr, "trace-tokenize: tokenizer %s (auto: %s)\n", name, reason)
+			cli.Notef(s.Stderr, "trace-tokenize: tokenizer %s (auto: %s)\n", name, reason)
 		}
 	}
 	tok, src, err := resolve.Resolve(ctx, name, resolve.Options{})
@@ -207,7 +207,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 		return cli.IOError(err)
 	}
 	if !cmd.Quiet && cmd.Tokenizer != "auto" {
-		fmt.Fprintf(s.Stderr, "trace-tokenize: tokenizer %s (%s)\n", name, src)
+		cli.Notef(s.Stderr, "trace-tokenize: tokenizer %s (%s)\n", name, src)
 	}
 	var gen *synthtext.Generator
 	if cmd.Messages == "synthetic" {
@@ -305,7 +305,7 @@ func (cmd *TokenizeCmd) Exec(s cli.Streams) error {
 		return err
 	}
 	if !cmd.Quiet {
-		fmt.Fprintf(s.Stderr, "trace-tokenize: %d records, %d tokens\n", records, tokens)
+		cli.Notef(s.Stderr, "trace-tokenize: %d records, %d tokens\n", records, tokens)
 	}
 	if records == 0 && !cmd.AllowEmpty {
 		return cli.NoRecords("the input holds no record")
