@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -37,6 +38,13 @@ func TestMain(m *testing.M) {
 // TestScripts runs the end-to-end scripts in testdata/script. $TESTDATA is
 // the repository's testdata folder, $SCRIPTS its scripts folder.
 func TestScripts(t *testing.T) {
+	// The scripts run pipelines with bash and check them with jq: without
+	// one a check could pass that should not (README: Tests).
+	for _, tool := range []string{"bash", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the end-to-end tests need %s on PATH (Debian: apt-get install %s)", tool, tool)
+		}
+	}
 	td, err := filepath.Abs("../../testdata")
 	if err != nil {
 		t.Fatal(err)
