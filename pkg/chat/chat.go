@@ -30,7 +30,6 @@ import (
 	"strconv"
 	"strings"
 
-	"agenttrace/pkg/jsondecode"
 	"agenttrace/pkg/record"
 )
 
@@ -779,14 +778,14 @@ func (t *toolMembers) decode(raw []byte, m *Message) error {
 				Arguments json.RawMessage `json:"arguments"`
 			} `json:"function"`
 		}
-		if err := jsondecode.UnmarshalExact(raw[t.calls.at:t.calls.end], &calls); err != nil {
+		if err := json.Unmarshal(raw[t.calls.at:t.calls.end], &calls); err != nil {
 			return fmt.Errorf("tool_calls: want a list of {\"id\",\"function\":{\"name\",\"arguments\"}}: %v", err)
 		}
 		m.ToolCalls = make([]ToolCall, len(calls))
 		for k, c := range calls {
 			m.ToolCalls[k] = ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: "{}"}
 			if a := c.Function.Arguments; len(a) > 0 && a[0] == '"' {
-				if err := jsondecode.UnmarshalExact(a, &m.ToolCalls[k].Arguments); err != nil {
+				if err := json.Unmarshal(a, &m.ToolCalls[k].Arguments); err != nil {
 					return fmt.Errorf("tool_calls: arguments: %v", err)
 				}
 			} else if len(a) > 0 && string(a) != "null" {
@@ -795,7 +794,7 @@ func (t *toolMembers) decode(raw []byte, m *Message) error {
 		}
 	}
 	if t.id.at >= 0 && !isNull(raw, t.id.at) {
-		if err := jsondecode.UnmarshalExact(raw[t.id.at:t.id.end], &m.ToolCallID); err != nil {
+		if err := json.Unmarshal(raw[t.id.at:t.id.end], &m.ToolCallID); err != nil {
 			return fmt.Errorf("tool_call_id: %v", err)
 		}
 	}

@@ -1,35 +1,14 @@
 package chat
 
-import (
-	"agenttrace/pkg/jsondecode"
-)
-
-// OpenAIMessage is what FromOpenAIJSON reads of a message object; a caller
-// that decodes a list of them itself gives them to FromOpenAIMessages.
+// OpenAIMessage is what a decoder needs to read of an OpenAI message object
+// (into a struct: no map of each message is built); FromOpenAIMessages
+// makes the messages of a list of them, as FromOpenAI does of maps.
 type OpenAIMessage struct {
 	Role       any `json:"role"`
 	Type       any `json:"type"`
 	Content    any `json:"content"`
 	ToolCalls  any `json:"tool_calls"`
 	ToolCallID any `json:"tool_call_id"`
-}
-
-// FromOpenAIJSON is FromOpenAI for the JSON text of the messages list, with
-// the same result, decoding only the members a message needs into a struct
-// (no map of each message is built). Object keys match exactly, as they do
-// in the maps FromOpenAI reads. raw must be a JSON list.
-func FromOpenAIJSON(raw []byte, st *Stats) ([]Message, error) {
-	var msgs []OpenAIMessage
-	if err := jsondecode.UnmarshalExact(raw, &msgs); err != nil {
-		// An element that is not an object (the reference skips it):
-		// decode generically.
-		var list any
-		if err := jsondecode.UnmarshalExact(raw, &list); err != nil {
-			return nil, err
-		}
-		return FromOpenAI(list, st), nil
-	}
-	return FromOpenAIMessages(msgs, st), nil
 }
 
 // FromOpenAIMessages is FromOpenAI for messages decoded as OpenAIMessage.

@@ -288,7 +288,7 @@ func Parse(line []byte) (*Event, error) {
 		switch k := rawKind(rp.Messages); k {
 		case "a list":
 			var st chat.Stats
-			msgs, err := chat.FromOpenAIJSON(rp.Messages, &st)
+			msgs, err := messagesFromJSON(rp.Messages, &st)
 			if err != nil {
 				return nil, fmt.Errorf("\"request_payload.messages\": %v", err)
 			}
@@ -330,4 +330,22 @@ func Parse(line []byte) (*Event, error) {
 		return nil, fmt.Errorf("\"response_payload\" is %s, want an object", k)
 	}
 	return ev, nil
+}
+
+// messagesFromJSON is chat.FromOpenAI for the JSON text of the messages list, with
+// the same result, decoding only the members a message needs into a struct
+// (no map of each message is built). Object keys match exactly, as they do
+// in the maps FromOpenAI reads. raw must be a JSON list.
+func messagesFromJSON(raw []byte, st *chat.Stats) ([]chat.Message, error) {
+	var msgs []chat.OpenAIMessage
+	if err := jsondecode.UnmarshalExact(raw, &msgs); err != nil {
+		// An element that is not an object (the reference skips it):
+		// decode generically.
+		var list any
+		if err := jsondecode.UnmarshalExact(raw, &list); err != nil {
+			return nil, err
+		}
+		return chat.FromOpenAI(list, st), nil
+	}
+	return chat.FromOpenAIMessages(msgs, st), nil
 }
