@@ -24,10 +24,15 @@ func TestSessionKey(t *testing.T) {
 	}
 }
 
-// --help states how many sessions a worker remembers (the tests of
-// pkg/cli interleave more than twice as many).
+// --help states how many sessions a worker remembers, and how many prompts
+// of each (the tests of pkg/cli interleave more than twice as many).
 func TestHelpStatesMemory(t *testing.T) {
-	if want := fmt.Sprintf("the last prompt of the %d sessions", memoLimit); !strings.Contains(tokenizeHelp, want) {
-		t.Fatalf("help does not say %q", want)
+	for _, want := range []string{
+		fmt.Sprintf("those prompts of the %d sessions", memoLimit),
+		fmt.Sprintf("the last %d prompts\nof its session", branchLimit),
+	} {
+		if !strings.Contains(tokenizeHelp, want) {
+			t.Fatalf("help does not say %q", want)
+		}
 	}
 }
