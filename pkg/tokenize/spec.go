@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
+
+	"agenttrace/pkg/jsondecode"
 )
 
 // Spec is what a Tokenizer is built from: the part of a Hugging Face
@@ -80,7 +82,7 @@ type preTokenizer struct {
 // wrapping ErrUnsupported.
 func ParseJSON(data []byte) (*Spec, error) {
 	var f jsonFile
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := jsondecode.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("not a tokenizer.json: %w", err)
 	}
 	unsupported := func(format string, args ...any) error {
@@ -167,7 +169,12 @@ func ParseJSON(data []byte) (*Spec, error) {
 		var a, b string
 		var s string
 		var pair []string
-		if json.Unmarshal(raw, &s) == nil {
+		if plain, ok := plainString(raw); ok { // the usual case, without a decoder
+			var found bool
+			if a, b, found = strings.Cut(plain, " "); !found {
+				return nil, fmt.Errorf("merge %d %q: want two tokens", i, plain)
+			}
+		} else if json.Unmarshal(raw, &s) == nil {
 			var ok bool
 			if a, b, ok = strings.Cut(s, " "); !ok {
 				return nil, fmt.Errorf("merge %d %q: want two tokens", i, s)
@@ -194,6 +201,24 @@ func ParseJSON(data []byte) (*Spec, error) {
 		spec.Added = append(spec.Added, a.AddedToken)
 	}
 	return spec, nil
+}
+
+// plainString returns the text of a JSON string without escapes, and
+// whether raw is one.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.Valid(body) { // a decoder would replace the bad bytes
+		return "", false
+	}
+	return string(body), true
 }
 
 func abbrev(s string) string {
