@@ -20,6 +20,10 @@ import (
 // TestMain makes the commands available to the scripts as executables, so
 // scripts can also run them in shell pipelines (exec sh -c '... | head').
 func TestMain(m *testing.M) {
+	// The tests never write the user's tokenizer cache.
+	if os.Getenv("AGENTTRACE_CACHE_DIR") == "" {
+		os.Setenv("AGENTTRACE_CACHE_DIR", "off")
+	}
 	testscript.Main(m, map[string]func(){
 		"trace-extract":  func() { cli.Main(extractcmd.Run) },
 		"trace-tokenize": func() { cli.MainParallel(tokenizecmd.Run) },
@@ -59,6 +63,7 @@ func TestScripts(t *testing.T) {
 			// Never touch the user's Hugging Face cache or the network.
 			e.Setenv("HF_HUB_CACHE", filepath.Join(e.WorkDir, ".hf-cache"))
 			e.Setenv("HF_HUB_OFFLINE", "1")
+			e.Setenv("AGENTTRACE_CACHE_DIR", filepath.Join(e.WorkDir, ".agent-trace-cache"))
 			return nil
 		},
 	})

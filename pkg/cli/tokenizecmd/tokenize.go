@@ -52,7 +52,11 @@ first model name that maps to a tokenizer decides, so reading stops there
 o200k_base; embedded, offline),
 a tokenizer.json file or a folder holding one, a model in the Hugging Face
 cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub), or a download
-from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1.
+from $HF_ENDPOINT (with $HF_TOKEN) unless HF_HUB_OFFLINE=1. A tokenizer.json
+is compiled once into a cache ($AGENTTRACE_CACHE_DIR, else
+$XDG_CACHE_HOME/agent-trace, else ~/.cache/agent-trace; keyed by its
+SHA-256; AGENTTRACE_CACHE_DIR=off turns it off): later runs load it in
+milliseconds instead of a few hundred.
 
 Records of one session are encoded incrementally: the tokens of the part a
 prompt shares with the session's previous prompt are reused. Output order is

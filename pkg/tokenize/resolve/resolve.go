@@ -4,6 +4,8 @@ package resolve
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -111,7 +113,7 @@ func Resolve(ctx context.Context, name string, o Options) (*tokenize.Tokenizer, 
 		if st.IsDir() {
 			path = filepath.Join(name, "tokenizer.json")
 		}
-		t, err := fromFile(name, path)
+		t, err := fromFile(name, path, o.Getenv)
 		return t, Source("file " + path), err
 	}
 	tried = append(tried, "file: no such file or folder "+name)
@@ -120,7 +122,7 @@ func Resolve(ctx context.Context, name string, o Options) (*tokenize.Tokenizer, 
 			ErrNotFound, name, strings.Join(tried, "; "))
 	}
 	if p, ok := hfhub.Cached(o.Getenv, name); ok {
-		t, err := fromFile(name, p)
+		t, err := fromFile(name, p, o.Getenv)
 		return t, Source("Hugging Face cache " + p), err
 	}
 	tried = append(tried, "Hugging Face cache: not in "+hfhub.CacheDir(o.Getenv))
@@ -130,20 +132,82 @@ func Resolve(ctx context.Context, name string, o Options) (*tokenize.Tokenizer, 
 		return nil, "", fmt.Errorf("%w: %q (tried %s); put its tokenizer.json in the cache (huggingface-cli download %s tokenizer.json) or pass its path",
 			ErrNotFound, name, strings.Join(tried, "; "), name)
 	}
-	t, err := fromFile(name, p)
+	t, err := fromFile(name, p, o.Getenv)
 	return t, Source("downloaded to " + p), err
 }
 
-func fromFile(name, path string) (*tokenize.Tokenizer, error) {
+func fromFile(name, path string, getenv hfhub.Env) (*tokenize.Tokenizer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	// A tokenizer.json compiled before loads from the cache in a few
+	// milliseconds; parsing and building one takes a few hundred.
+	sum := sha256.Sum256(data)
+	cached := compiledPath(getenv, sum)
+	if cached != "" {
+		if blob, err := os.ReadFile(cached); err == nil {
+			if spec, err := tokenize.UnmarshalCompiled(blob); err == nil {
+				if t, err := tokenize.New(name, spec); err == nil {
+					return t, nil
+				}
+			}
+		}
 	}
 	spec, err := tokenize.ParseJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return tokenize.New(name, spec)
+	t, err := tokenize.New(name, spec)
+	if err == nil && cached != "" {
+		writeCompiled(cached, tokenize.MarshalCompiled(spec, t))
+	}
+	return t, err
+}
+
+// compiledVersion changes when the compiled form or the tokenizer's
+// behaviour changes: an older cache file is then not found, and rebuilt.
+const compiledVersion = "v2"
+
+// compiledPath is where the compiled form of the tokenizer.json whose
+// SHA-256 is sum is cached: $AGENTTRACE_CACHE_DIR, else $XDG_CACHE_HOME,
+// else ~/.cache, then agent-trace/tokenizers/. "" when there is no such
+// folder to use (AGENTTRACE_CACHE_DIR=off turns the cache off).
+func compiledPath(getenv hfhub.Env, sum [32]byte) string {
+	dir := getenv("AGENTTRACE_CACHE_DIR")
+	switch {
+	case dir == "off":
+		return ""
+	case dir != "":
+	case getenv("XDG_CACHE_HOME") != "":
+		dir = filepath.Join(getenv("XDG_CACHE_HOME"), "agent-trace")
+	case getenv("HOME") != "":
+		dir = filepath.Join(getenv("HOME"), ".cache", "agent-trace")
+	default:
+		return ""
+	}
+	return filepath.Join(dir, "tokenizers", hex.EncodeToString(sum[:])+"."+compiledVersion+".bin")
+}
+
+// writeCompiled writes blob to path atomically (a temporary file renamed),
+// so that a reader, or another run writing the same file, never sees part
+// of it. A cache that cannot be written (a read-only folder) is no error:
+// the next run parses the tokenizer.json again.
+func writeCompiled(path string, blob []byte) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".compiling-*")
+	if err != nil {
+		return
+	}
+	_, err = f.Write(blob)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || os.Chmod(f.Name(), 0o644) != nil || os.Rename(f.Name(), path) != nil {
+		os.Remove(f.Name())
+	}
 }
 
 func builtinNames() []string {
