@@ -33,7 +33,7 @@ func (m *Memo) Reused() int { return m.reused }
 func (e *Encoder) EncodeAfter(prev *Memo, text string) ([]int, *Memo) {
 	l := 0
 	if prev != nil {
-		l = commonPrefix(prev.text, text)
+		l = CommonPrefix(prev.text, text)
 	}
 	return e.encodeAfter(prev, text, l)
 }
@@ -79,8 +79,8 @@ func (e *Encoder) encodeAfter(prev *Memo, text string, l int) ([]int, *Memo) {
 	return ids, &Memo{text: text, ids: ids, cuts: cuts, reused: keepIDs}
 }
 
-// commonPrefix returns the length of the longest common prefix of a and b.
-func commonPrefix(a, b string) int {
+// CommonPrefix returns the length of the longest common prefix of a and b.
+func CommonPrefix(a, b string) int {
 	if strings.HasPrefix(b, a) { // the usual case: the conversation grew
 		return len(a)
 	}

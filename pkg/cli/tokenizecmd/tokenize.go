@@ -390,7 +390,7 @@ func (sm *sessionMemo) pick(text string, clock int) *branch {
 	var best *branch
 	bestCommon := -1
 	for _, b := range sm.branches {
-		c := commonPrefix(b.text, text)
+		c := tokenize.CommonPrefix(b.text, text)
 		if c > bestCommon || c == bestCommon && b.used > best.used {
 			best, bestCommon = b, c
 		}
@@ -412,18 +412,6 @@ func (sm *sessionMemo) pick(text string, clock int) *branch {
 	return best
 }
 
-// commonPrefix returns the length of the longest common prefix of a and b.
-func commonPrefix(a, b string) int {
-	n := min(len(a), len(b))
-	i := 0
-	for i+8 <= n && a[i:i+8] == b[i:i+8] {
-		i += 8
-	}
-	for i < n && a[i] == b[i] {
-		i++
-	}
-	return i
-}
 
 // memoLimit bounds the sessions a worker remembers (the least recently
 // used is forgotten first). trace-extract writes sessions one after
