@@ -3,6 +3,7 @@
 // benchmarks (scripts/bench) and load tests.
 //
 //	go run ./scripts/gentrace -requests 40 -calls 50 -turn 2400 > trace.json
+//	go run ./scripts/gentrace -format react -requests 20 > react.json
 //	go run ./scripts/gentrace -format telemetry -requests 300 -workers 3 -calls 12 > telemetry.jsonl
 package main
 
@@ -23,7 +24,7 @@ func main() {
 	flag.IntVar(&o.NewTokenSpam, "new-token-events", 20, "LLM_NEW_TOKEN steps per call")
 	flag.BoolVar(&o.EchoInput, "echo-input", true, "repeat the conversation in LLM_START data.input, as NAT traces do")
 	seed := flag.Uint64("seed", 1, "random seed")
-	format := flag.String("format", "nat", "nat or telemetry")
+	format := flag.String("format", "nat", "nat, react (NAT shaped like real ReAct runs) or telemetry")
 	workers := flag.Int("workers", 3, "telemetry: sub-agents per session besides the coordinator")
 	flag.Parse()
 	o.Seed = *seed
@@ -32,11 +33,13 @@ func main() {
 	switch *format {
 	case "nat":
 		err = synth.Write(w, o)
+	case "react":
+		err = synth.WriteReAct(w, synth.ReActOptions{Requests: o.Requests, MinSteps: 80, MaxSteps: 120, Seed: o.Seed})
 	case "telemetry":
 		err = synth.WriteTelemetry(w, synth.TelemetryOptions{Sessions: o.Requests, Workers: *workers,
 			Calls: o.CallsPerReq, TurnBytes: o.TurnBytes, Seed: o.Seed})
 	default:
-		fmt.Fprintln(os.Stderr, "gentrace: -format nat or telemetry")
+		fmt.Fprintln(os.Stderr, "gentrace: -format nat, react or telemetry")
 		os.Exit(2)
 	}
 	if err == nil {
