@@ -412,7 +412,6 @@ func (sm *sessionMemo) pick(text string, clock int) *branch {
 	return best
 }
 
-
 // memoLimit bounds the sessions a worker remembers (the least recently
 // used is forgotten first). trace-extract writes sessions one after
 // another (threads of one session interleave), so a small number keeps
