@@ -387,6 +387,12 @@ const branchLimit = 4
 // is then given what it shares with text, usually the system prompt of
 // another session, or nothing).
 func (sm *sessionMemo) pick(text string, clock int) *branch {
+	if sm.inherited {
+		sm.inherited = false
+		b := sm.branches[0]
+		b.used = clock
+		return b
+	}
 	var best *branch
 	bestCommon := -1
 	for _, b := range sm.branches {
@@ -424,8 +430,9 @@ const memoLimit = 8
 // the call before is often another agent's), and what the last record
 // needs.
 type sessionMemo struct {
-	branches []*branch
-	cur      *branch // the branch of the session's last record
+	branches  []*branch
+	cur       *branch // the branch of the session's last record
+	inherited bool    // branches[0] is a forgotten session's, for the first prompt to take over
 
 	msgs []chat.Message // for compact records with --rows delta
 	used int            // when last used, for eviction
@@ -652,6 +659,13 @@ func (w *tokWorker) session(key string) *sessionMemo {
 		delete(w.memos, oldest)
 		sm.msgs = nil
 		sm.synth = sm.synth[:0]
+		// One branch goes on, for the new session's first prompt to take
+		// over (its prompt may share a system prompt with it); the others
+		// would only hold memory.
+		if sm.cur != nil {
+			sm.branches = append(sm.branches[:0], sm.cur)
+		}
+		sm.inherited = len(sm.branches) > 0
 		sm.cur = nil // the line before is another session's
 	}
 	sm.used = w.clock
