@@ -682,9 +682,15 @@ type member struct{ at, end int }
 //
 // When tools is not nil, it is set to where the "tool_calls" and
 // "tool_call_id" members' values lie (matched exactly, the last counting).
-func scanMessage(dst *[]byte, sep string, raw []byte, i int, tools *toolMembers) (role member, hasContent bool, end int, err error) {
+//
+// When content is not nil, the content is not unquoted into *dst: content
+// is set to where its string value lies (at < 0 when null or absent).
+func scanMessage(dst *[]byte, sep string, raw []byte, i int, tools *toolMembers, content *member) (role member, hasContent bool, end int, err error) {
 	if tools != nil {
 		*tools = toolMembers{member{-1, -1}, member{-1, -1}}
+	}
+	if content != nil {
+		*content = member{-1, -1}
 	}
 	role = member{-1, -1}
 	if i >= len(raw) {
@@ -696,7 +702,10 @@ func scanMessage(dst *[]byte, sep string, raw []byte, i int, tools *toolMembers)
 	if raw[i] != '{' {
 		return role, false, 0, errors.New("not an object")
 	}
-	start := len(*dst) // where the content goes
+	start := 0 // where the content goes
+	if dst != nil {
+		start = len(*dst)
+	}
 	i = record.SkipSpace(raw, i+1)
 	for k := 0; i < len(raw) && raw[i] != '}'; k++ {
 		if k > 0 {
@@ -729,6 +738,18 @@ func scanMessage(dst *[]byte, sep string, raw []byte, i int, tools *toolMembers)
 			isContent, isRole = strings.EqualFold(name, "content"), strings.EqualFold(name, "role")
 		}
 		switch {
+		case isContent && content != nil && isNull(raw, i):
+			*content, hasContent = member{-1, -1}, false
+			i += 4
+		case isContent && content != nil:
+			at := i
+			if i >= len(raw) || raw[i] != '"' {
+				return role, false, 0, errors.New("content: want a string or null")
+			}
+			if i, err = record.SkipValue(raw, i); err != nil {
+				return role, false, 0, fmt.Errorf("content: %w", err)
+			}
+			*content, hasContent = member{at, i}, true
 		case isContent && isNull(raw, i):
 			*dst, hasContent = (*dst)[:start], false // a later content replaces an earlier one
 			i += 4
@@ -809,7 +830,7 @@ func appendMessage(dst *[]byte, raw []byte, i int, pieces *int) (int, error) {
 	if *pieces > 0 {
 		sep = "\n"
 	}
-	_, has, end, err := scanMessage(dst, sep, raw, i, nil)
+	_, has, end, err := scanMessage(dst, sep, raw, i, nil, nil)
 	if has {
 		*pieces++
 	}
@@ -828,6 +849,82 @@ func Decode(raw []byte) ([]Message, error) {
 		return nil, promptError(err)
 	}
 	return msgs, nil
+}
+
+// Firsts is what the first system and first user messages of a list say:
+// their index (-1 when there is none) and content ("" when null), and the
+// number of messages.
+type Firsts struct {
+	SystemAt, UserAt int
+	System, User     string
+	N                int
+}
+
+// ReadFirsts reads a raw "messages" field (what Decode accepts) for its
+// first system and first user messages, unquoting only their contents.
+func ReadFirsts(raw []byte) (Firsts, error) {
+	f := Firsts{SystemAt: -1, UserAt: -1}
+	start := record.SkipSpace(raw, 0)
+	var content member
+	end, err := scanList(raw, start, func(i int) (int, error) {
+		role, has, end, err := scanMessage(nil, "", raw, i, nil, &content)
+		if err != nil {
+			return 0, err
+		}
+		k := f.N
+		f.N++
+		if role.at < 0 || (f.SystemAt >= 0 && f.UserAt >= 0) {
+			return end, nil
+		}
+		r, err := decodeString(raw[role.at:role.end])
+		if err != nil {
+			return 0, fmt.Errorf("role: %w", err)
+		}
+		text := func() (string, error) {
+			if !has {
+				return "", nil
+			}
+			return decodeString(raw[content.at:content.end])
+		}
+		switch {
+		case r == "system" && f.SystemAt < 0:
+			f.SystemAt = k
+			f.System, err = text()
+		case r == "user" && f.UserAt < 0:
+			f.UserAt = k
+			f.User, err = text()
+		}
+		if err != nil {
+			return 0, fmt.Errorf("content: %w", err)
+		}
+		return end, nil
+	})
+	if err != nil {
+		return Firsts{}, promptError(err)
+	}
+	if record.SkipSpace(raw, end) != len(raw) {
+		return Firsts{}, promptError(errors.New("extra data after the list"))
+	}
+	return f, nil
+}
+
+// After returns the Firsts of a list made of the first n messages of the
+// list f describes, then the messages next describes (a compact record).
+func (f Firsts) After(n int, next Firsts) Firsts {
+	out := Firsts{SystemAt: -1, UserAt: -1, N: n + next.N}
+	switch {
+	case f.SystemAt >= 0 && f.SystemAt < n:
+		out.SystemAt, out.System = f.SystemAt, f.System
+	case next.SystemAt >= 0:
+		out.SystemAt, out.System = n+next.SystemAt, next.System
+	}
+	switch {
+	case f.UserAt >= 0 && f.UserAt < n:
+		out.UserAt, out.User = f.UserAt, f.User
+	case next.UserAt >= 0:
+		out.UserAt, out.User = n+next.UserAt, next.User
+	}
+	return out
 }
 
 // DecodeText is Decode for a reader that needs only roles and contents
@@ -853,7 +950,7 @@ func decodeList(raw []byte, withTools bool) ([]Message, error) {
 		tp = nil
 	}
 	end, err := scanList(raw, start, func(i int) (int, error) {
-		role, has, end, err := scanMessage(&buf, "", raw, i, tp)
+		role, has, end, err := scanMessage(&buf, "", raw, i, tp, nil)
 		if err != nil {
 			return 0, err
 		}

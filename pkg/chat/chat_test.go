@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -332,5 +333,63 @@ func TestToolCalls(t *testing.T) {
 	if string(AppendJSON(nil, []Message{{Role: "assistant", ToolCalls: want}})) !=
 		`[{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"search","arguments":"{\"q\":\"kv cache\"}"}}]}]` {
 		t.Error("tool calls are not written in OpenAI's form")
+	}
+}
+
+// ReadFirsts finds what decoding every message finds: the first system and
+// user messages and their contents, on the same inputs as the prompt
+// reader's tests, and After merges a compact record's as the decoded lists
+// are merged.
+func TestReadFirstsEqualsDecode(t *testing.T) {
+	firsts := func(msgs []Message) Firsts {
+		f := Firsts{SystemAt: -1, UserAt: -1, N: len(msgs)}
+		for i, m := range msgs {
+			c := ""
+			if m.Content != nil {
+				c = *m.Content
+			}
+			switch {
+			case m.Role == "system" && f.SystemAt < 0:
+				f.SystemAt, f.System = i, c
+			case m.Role == "user" && f.UserAt < 0:
+				f.UserAt, f.User = i, c
+			}
+		}
+		return f
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	roles := []string{"system", "user", "assistant", "tool", ""}
+	for n := range 400 {
+		var msgs []Message
+		for range rng.IntN(6) {
+			m := Message{Role: roles[rng.IntN(len(roles))]}
+			if rng.IntN(4) > 0 {
+				c := strings.Repeat("é\"\\ x", rng.IntN(4)) + fmt.Sprint(n)
+				m.Content = &c
+			}
+			if rng.IntN(5) == 0 {
+				m.ToolCalls = []ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}
+			}
+			msgs = append(msgs, m)
+		}
+		raw := AppendJSON(nil, msgs)
+		got, err := ReadFirsts(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := firsts(msgs); got != want {
+			t.Fatalf("%s: got %+v, want %+v", raw, got, want)
+		}
+		// Compact: the first k messages, then the rest.
+		k := rng.IntN(len(msgs) + 1)
+		rest, _ := ReadFirsts(AppendJSON(nil, msgs[k:]))
+		if merged := got.After(k, rest); merged != firsts(msgs) {
+			t.Fatalf("After(%d): %+v, want %+v", k, merged, firsts(msgs))
+		}
+	}
+	for _, bad := range []string{`[{"role":"user","content":5}]`, `[{"role":"user"`, `{}`, `[] x`} {
+		if _, err := ReadFirsts([]byte(bad)); err == nil {
+			t.Errorf("%s: want an error", bad)
+		}
 	}
 }

@@ -71,7 +71,7 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 	var rec record.Record
 	var buf []byte
 	var sessions cli.SessionTracker
-	var prev []chat.Message // the messages of the line before
+	var prev chat.Firsts // what the line before's messages say
 	medium := record.AppendString(nil, defaultPriority)
 	err := cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 		if err := record.Parse(line, &rec); err != nil {
@@ -81,7 +81,9 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 		if !ok {
 			return cli.DataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
 		}
-		msgs, err := chat.DecodeText(raw)
+		// Only the first system and user messages decide: the other
+		// contents are skipped, not decoded.
+		firsts, err := chat.ReadFirsts(raw)
 		if err != nil {
 			return cli.DataError(r.Errorf("%v", err))
 		}
@@ -91,13 +93,13 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 		switch {
 		case err != nil:
 			return cli.DataError(r.Errorf("%v", err))
-		case shared > 0 && (!samePrev || shared > len(prev)):
-			return cli.DataError(r.Errorf("%v", cli.CompactError("shared_messages", shared, len(prev), samePrev)))
+		case shared > 0 && (!samePrev || shared > prev.N):
+			return cli.DataError(r.Errorf("%v", cli.CompactError("shared_messages", shared, prev.N, samePrev)))
 		case shared > 0:
-			msgs = append(prev[:shared:shared], msgs...)
+			firsts = prev.After(shared, firsts)
 		}
-		prev = msgs
-		call := classify.FromMessages(msgs)
+		prev = firsts
+		call := classify.Call{System: firsts.System, User: firsts.User}
 		if call.Model, _, err = rec.String("model"); err != nil {
 			return cli.DataError(r.Errorf("%v", err))
 		}
