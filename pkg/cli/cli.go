@@ -25,6 +25,7 @@ import (
 	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -175,17 +176,6 @@ type kongExit int
 // when the command should end at once with the returned status: after
 // --help, or on a usage error (already reported).
 func Parse(name, description string, cmd any, args []string, s Streams) (status int, done bool) {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "--version" {
-			if _, err := fmt.Fprintf(s.Stdout, "%s (agent-trace) %s\n", name, Version()); err != nil && !errors.Is(err, syscall.EPIPE) {
-				return Finish(name, IOError(err), s.Stderr), true
-			}
-			return ExitOK, true
-		}
-	}
 	var parser *kong.Kong
 	var err error
 	defer func() {
@@ -199,7 +189,7 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 	}()
 	parser, err = kong.New(cmd,
 		kong.Name(name),
-		kong.Description(description+"\n\nExit status: 0 success (also when the reader closes the pipe), 1 bad input data, 2 usage error, 3 I/O or environment failure. --version says which build this is."),
+		kong.Description(description+"\n\nExit status: 0 success (also when the reader closes the pipe), 1 bad input data, 2 usage error, 3 I/O or environment failure. --version says which build this is; --completion bash|zsh|fish writes a shell completion script."),
 		kong.Writers(s.Stdout, s.Stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
@@ -207,6 +197,37 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 	)
 	if err != nil {
 		panic(err) // a bad grammar is a programming error
+	}
+	// --version and --completion SHELL end the command at once, whatever
+	// else is given.
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		var out string
+		switch {
+		case a == "--version":
+			out = fmt.Sprintf("%s (agent-trace) %s\n", name, Version())
+		case a == "--completion" || strings.HasPrefix(a, "--completion="):
+			shell, _ := strings.CutPrefix(a, "--completion=")
+			if a == "--completion" {
+				if i+1 >= len(args) {
+					return Finish(name, UsageError(errors.New("--completion: want bash, zsh or fish")), s.Stderr), true
+				}
+				shell = args[i+1]
+			}
+			var b strings.Builder
+			if err := writeCompletion(&b, name, shell, parser.Model); err != nil {
+				return Finish(name, err, s.Stderr), true
+			}
+			out = b.String()
+		default:
+			continue
+		}
+		if _, err := io.WriteString(s.Stdout, out); err != nil && !errors.Is(err, syscall.EPIPE) {
+			return Finish(name, IOError(err), s.Stderr), true
+		}
+		return ExitOK, true
 	}
 	if _, err = parser.Parse(args); err != nil {
 		if errors.Is(err, syscall.EPIPE) { // `--help | head`: the reader has what it wanted

@@ -82,7 +82,7 @@ get the whole prompt. Use --threads in trace-extract when agents interleave.
 // TokenizeCmd is the grammar of trace-tokenize.
 type TokenizeCmd struct {
 	Files        []string `arg:"" optional:"" name:"FILE" help:"Record files to read (default: standard input)."`
-	Tokenizer    string   `default:"auto" placeholder:"auto|NAME|PATH" help:"Tokenizer: auto, a Hugging Face model name, or a tokenizer.json path."`
+	Tokenizer    string   `default:"auto" placeholder:"auto|NAME|PATH" complete:"auto,meta-llama/Llama-3.3-70B-Instruct,meta-llama/Llama-3.1-8B-Instruct,meta-llama/Meta-Llama-3-8B-Instruct,deepseek-ai/DeepSeek-R1-Distill-Llama-8B,deepseek-ai/DeepSeek-R1-Distill-Llama-70B,cl100k_base,o200k_base" help:"Tokenizer: auto, a Hugging Face model name, or a tokenizer.json path."`
 	Messages     string   `enum:"drop,real,synthetic" default:"drop" help:"What to do with the messages field once tokenized: drop it, keep it (real), or keep it with token-exact synthetic contents (synthetic)."`
 	KeepMessages bool     `help:"Same as --messages real."`
 	SynthBlock   int      `name:"synthetic-block" default:"16" placeholder:"N" help:"Recorded ids per stand-in block (--messages synthetic): stand-ins share prefixes to this many tokens."`
