@@ -9,8 +9,24 @@ CMDS      := trace-extract trace-classify trace-tokenize trace-hash
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
 
+# Install the four binaries, the two scripts (made self-contained: lib.sh
+# inlined) and the completion scripts under PREFIX (DESTDIR for packaging).
+PREFIX    ?= /usr/local
+SCRIPTS   := nat-to-mooncake telemetry-to-mooncake
 install:
-	$(GO) install -buildvcs=auto ./cmd/...
+	@set -e; bin=$(DESTDIR)$(PREFIX)/bin; share=$(DESTDIR)$(PREFIX)/share; \
+	mkdir -p $$bin $$share/bash-completion/completions $$share/zsh/site-functions $$share/fish/vendor_completions.d; \
+	$(GO) build -buildvcs=auto -o $$bin/ ./cmd/...; \
+	for s in $(SCRIPTS); do \
+	  awk 'FNR == NR { lib = lib $$0 "\n"; next } /^\. .*lib\.sh"$$/ { printf "%s", lib; next } { print }' scripts/lib.sh scripts/$$s > $$bin/$$s; \
+	  chmod 755 $$bin/$$s; \
+	done; \
+	for c in $(CMDS); do \
+	  $$bin/$$c --completion bash > $$share/bash-completion/completions/$$c; \
+	  $$bin/$$c --completion zsh > $$share/zsh/site-functions/_$$c; \
+	  $$bin/$$c --completion fish > $$share/fish/vendor_completions.d/$$c.fish; \
+	done; \
+	echo "installed under $(DESTDIR)$(PREFIX): bin/ ($(CMDS) $(SCRIPTS)), share/ (completions)"
 
 # The test command CI runs (README: Tests).
 test:
