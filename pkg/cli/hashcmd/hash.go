@@ -240,6 +240,11 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 		if target, err := filepath.EvalSymlinks(cmd.Table); err == nil {
 			cmd.Table = target
 		}
+		if dir := filepath.Dir(cmd.Table); dir != "" {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return cli.IOError(fmt.Errorf("--table %s: the folder %s does not exist: create it, or give another path", cmd.Table, dir))
+			}
+		}
 		unlock, err := prefix.Lock(cmd.Table, cmd.LockTimeout)
 		if err != nil {
 			return cli.IOError(err)
