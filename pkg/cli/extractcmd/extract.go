@@ -64,6 +64,7 @@ type ExtractCmd struct {
 
 // Run runs trace-extract with args.
 func Run(args []string, s cli.Streams) int {
+
 	return cli.Run("trace-extract", extractHelp, &ExtractCmd{}, args, s)
 }
 
