@@ -160,6 +160,38 @@ func Finish(name string, err error, stderr io.Writer) int {
 	return code
 }
 
+// negativeValues joins a long flag and a negative number after it
+// (--block-size -1 becomes --block-size=-1): kong would take -1 for a short
+// flag, and the command's range check has the better message.
+func negativeValues(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if strings.HasPrefix(a, "--") && !strings.Contains(a, "=") && i+1 < len(args) && isNegative(args[i+1]) {
+			out = append(out, a+"="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func isNegative(s string) bool {
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // decimalInt reads an int flag as a plain decimal number: kong's own
 // reading takes 010 for octal 8 and accepts 0b1000 and 1_0.
 var decimalInt = kong.MapperFunc(func(ctx *kong.DecodeContext, target reflect.Value) error {
@@ -238,7 +270,7 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 		}
 		return ExitOK, true
 	}
-	if _, err = parser.Parse(args); err != nil {
+	if _, err = parser.Parse(negativeValues(args)); err != nil {
 		if errors.Is(err, syscall.EPIPE) { // `--help | head`: the reader has what it wanted
 			return ExitOK, true
 		}
