@@ -11,14 +11,15 @@ import (
 // one binary blob that loads in a few milliseconds (a tokenizer.json takes
 // a few hundred to parse and build): resolve caches one per tokenizer.json.
 //
-// Layout, little-endian: "ATCOMP02", the vocabulary (count, then each
+// Layout, little-endian: "ATCOMP03", the vocabulary (count, then each
 // token's length and bytes), the merges (count, then two int32 ids each),
 // the merge ranks (count, 0 or the merges', then int32 each), the added
 // tokens (count, then id, special flag, length and content), the
-// pre-tokenizer patterns (count, then length and text), a flags byte
-// (IgnoreMerges 1, NFC 2), the tables (length, bytes), and a CRC-32C of
+// pre-tokenizer patterns (count, then length, text and a matches-only
+// byte each), a flags byte
+// (IgnoreMerges 1, NFC 2, NFKC 4), the tables (length, bytes), and a CRC-32C of
 // everything before it.
-const compiledMagic = "ATCOMP02"
+const compiledMagic = "ATCOMP03"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -57,8 +58,13 @@ func MarshalCompiled(spec *Spec, t *Tokenizer) []byte {
 		str(a.Content)
 	}
 	u32(len(spec.Patterns))
-	for _, p := range spec.Patterns {
+	for i, p := range spec.Patterns {
 		str(p)
+		if i < len(spec.MatchesOnly) && spec.MatchesOnly[i] {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
 	}
 	var flags byte
 	if spec.IgnoreMerges {
@@ -66,6 +72,9 @@ func MarshalCompiled(spec *Spec, t *Tokenizer) []byte {
 	}
 	if spec.NFC {
 		flags |= 2
+	}
+	if spec.NFKC {
+		flags |= 4
 	}
 	b = append(b, flags)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(tables)))
@@ -109,12 +118,13 @@ func UnmarshalCompiled(b []byte) (*Spec, error) {
 		a.Content = r.str()
 		spec.Added = append(spec.Added, a)
 	}
-	n = r.count(4)
+	n = r.count(5)
 	for range n {
 		spec.Patterns = append(spec.Patterns, r.str())
+		spec.MatchesOnly = append(spec.MatchesOnly, r.byte() == 1)
 	}
 	flags := r.byte()
-	spec.IgnoreMerges, spec.NFC = flags&1 != 0, flags&2 != 0
+	spec.IgnoreMerges, spec.NFC, spec.NFKC = flags&1 != 0, flags&2 != 0, flags&4 != 0
 	tn := r.u64()
 	if r.bad || tn != uint64(len(body)-r.at) {
 		return nil, ErrCompiled

@@ -53,11 +53,11 @@ func (e *Encoder) EncodeAfterPrefix(prev *Memo, text string, common int) ([]int,
 // with prev's text is known.
 func (e *Encoder) encodeAfter(prev *Memo, text string, l int) ([]int, *Memo) {
 	keepBytes, keepIDs, keepCuts := 0, 0, 0
-	if prev != nil {
+	if prev != nil && e.t.reach >= 0 {
 		// A cut is safe when the text agrees a little past it: the piece
-		// before it read one character beyond it, and an added token
+		// before it read at most reach bytes beyond it, and an added token
 		// starting before it fits in the prefix.
-		margin := 4 + e.t.maxAdded
+		margin := e.t.reach + e.t.maxAdded
 		for i := len(prev.cuts) - 1; i >= 0; i-- {
 			if c := prev.cuts[i]; c.Byte+margin <= l {
 				keepBytes, keepIDs, keepCuts = c.Byte, c.IDs, i+1

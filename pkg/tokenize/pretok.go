@@ -18,7 +18,17 @@ const llama3Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{
 //  5. white space up to and including its last \r or \n
 //  6. white space not followed by a non-space: a run followed by text loses its last character
 //  7. white space
-func splitLlama3(s string, ends []int) []int {
+func splitLlama3(s string, ends []int) []int { return splitGPT4(s, ends, 3) }
+
+// qwen2Pattern is the pre-tokenizer split pattern of Qwen2, Qwen2.5 and
+// Qwen3: llama3Pattern with single numbers (\p{N} for \p{N}{1,3}).
+const qwen2Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+
+// splitQwen2 is splitLlama3 for qwen2Pattern.
+func splitQwen2(s string, ends []int) []int { return splitGPT4(s, ends, 1) }
+
+// splitGPT4 is splitLlama3 with numbers cut into runs of at most digits.
+func splitGPT4(s string, ends []int, digits int) []int {
 	i := 0
 	for i < len(s) {
 		c0, n0 := classAt(s, i)
@@ -48,7 +58,7 @@ func splitLlama3(s string, ends []int) []int {
 		// 3. \p{N}{1,3}
 		if c0 == clsNumber {
 			j := i + n0
-			for k := 1; k < 3 && j < len(s); k++ {
+			for k := 1; k < digits && j < len(s); k++ {
 				c, n := classAt(s, j)
 				if c != clsNumber {
 					break

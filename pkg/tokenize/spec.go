@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
+	"golang.org/x/text/unicode/norm"
 
 	"agenttrace/pkg/jsondecode"
 )
@@ -15,13 +18,18 @@ import (
 // Spec is what a Tokenizer is built from: the part of a Hugging Face
 // tokenizer.json that byte-level BPE uses.
 type Spec struct {
-	Vocab        []string   // id -> token bytes (byte-level decoded); "" for an unused id
-	Merges       [][2]int32 // merges in rank order, as (left id, right id)
-	MergeRanks   []int32    // the rank of each merge; nil: its position in Merges
-	Added        []AddedToken
-	Patterns     []string // pre-tokenizer split patterns, applied in order
-	IgnoreMerges bool     // a piece found whole in the vocabulary is one token
-	NFC          bool     // the normalizer: Unicode NFC on the text between added tokens (Qwen2/3)
+	Vocab      []string   // id -> token bytes (byte-level decoded); "" for an unused id
+	Merges     [][2]int32 // merges in rank order, as (left id, right id)
+	MergeRanks []int32    // the rank of each merge; nil: its position in Merges
+	Added      []AddedToken
+	Patterns   []string // pre-tokenizer split patterns, applied in order
+	// MatchesOnly[i] (when set) says the text between matches of
+	// Patterns[i] is dropped (Split with behaviour Removed and invert);
+	// otherwise it is kept as pieces of its own (behaviour Isolated).
+	MatchesOnly  []bool
+	IgnoreMerges bool // a piece found whole in the vocabulary is one token
+	NFC          bool // the normalizer: Unicode NFC on the text between added tokens (Qwen2/3)
+	NFKC         bool // the normalizer: Unicode NFKC (when NFC is not set)
 	// Tables are the lookup tables of a tokenizer built from this Spec
 	// before ((*Tokenizer).Tables), for New to use in place instead of
 	// building them; ignored (and the tables built) when they were built
@@ -95,19 +103,37 @@ func ParseJSON(data []byte) (*Spec, error) {
 		f.Model.Prefix != nil && *f.Model.Prefix != "" || f.Model.Suffix != nil && *f.Model.Suffix != "" {
 		return nil, unsupported("BPE options byte_fallback, dropout or subword affixes (a SentencePiece-style BPE)")
 	}
-	nfc := false
+	var nfc, nfkc bool
 	if n := strings.TrimSpace(string(f.Normalizer)); n != "" && n != "null" {
-		var norm struct{ Type string }
-		if json.Unmarshal(f.Normalizer, &norm) != nil || norm.Type != "NFC" {
-			return nil, unsupported("normalizer %s (only NFC is supported)", abbrev(n))
+		var norm struct {
+			Type        string
+			Normalizers []json.RawMessage
 		}
-		nfc = true
+		if json.Unmarshal(f.Normalizer, &norm) != nil {
+			return nil, fmt.Errorf("normalizer: not a JSON object: %s", abbrev(n))
+		}
+		if norm.Type == "Sequence" && len(norm.Normalizers) == 1 {
+			// A sequence of one is that one.
+			if json.Unmarshal(norm.Normalizers[0], &norm) != nil {
+				return nil, fmt.Errorf("normalizer: not a JSON object: %s", abbrev(n))
+			}
+		}
+		switch {
+		case norm.Type == "NFC":
+			nfc = true
+		case norm.Type == "NFKC":
+			nfkc = true
+		case norm.Type == "Sequence" && len(norm.Normalizers) == 0:
+			// An empty sequence normalizes nothing (DeepSeek V3's).
+		default:
+			return nil, unsupported("normalizer %s (NFC, NFKC or none are supported)", abbrev(n))
+		}
 	}
 	var pt preTokenizer
 	if err := json.Unmarshal(f.PreTokenizer, &pt); err != nil {
 		return nil, fmt.Errorf("pre_tokenizer: %w", err)
 	}
-	spec := &Spec{IgnoreMerges: f.Model.IgnoreMerges, NFC: nfc}
+	spec := &Spec{IgnoreMerges: f.Model.IgnoreMerges, NFC: nfc, NFKC: nfkc}
 	byteLevel := false
 	var walk func(p preTokenizer) error
 	walk = func(p preTokenizer) error {
@@ -123,19 +149,29 @@ func ParseJSON(data []byte) (*Spec, error) {
 			if err := json.Unmarshal(p.Pattern, &pat); err != nil {
 				return fmt.Errorf("pre_tokenizer Split pattern: %w", err)
 			}
-			if p.Behavior != "Isolated" || p.Invert {
-				return unsupported("Split behaviour %q (invert=%v)", p.Behavior, p.Invert)
+			// Isolated keeps matches and gaps alike, so invert changes
+			// nothing; Removed with invert keeps the matches alone.
+			matchesOnly := p.Behavior == "Removed" && p.Invert
+			if p.Behavior != "Isolated" && !matchesOnly {
+				return unsupported("Split behaviour %q (invert=%v); Isolated, and Removed with invert, are supported", p.Behavior, p.Invert)
 			}
 			if pat.Regex == "" {
 				pat.Regex = regexp2.Escape(pat.String)
 			}
+			if posixClass.MatchString(pat.Regex) {
+				// Hugging Face's regex engine (Oniguruma) reads [[:alpha:]] as
+				// a POSIX class; this one would read a set of characters.
+				return unsupported("Split pattern with a POSIX class (%s)", abbrev(pat.Regex))
+			}
 			spec.Patterns = append(spec.Patterns, pat.Regex)
+			spec.MatchesOnly = append(spec.MatchesOnly, matchesOnly)
 		case "ByteLevel":
 			if p.AddPrefixSpace {
 				return unsupported("ByteLevel add_prefix_space")
 			}
 			if p.UseRegex == nil || *p.UseRegex {
 				spec.Patterns = append(spec.Patterns, gpt2Pattern)
+				spec.MatchesOnly = append(spec.MatchesOnly, false)
 			}
 			byteLevel = true
 		default:
@@ -152,8 +188,18 @@ func ParseJSON(data []byte) (*Spec, error) {
 
 	decode := byteDecoder()
 	spec.Vocab = make([]string, len(f.Model.Vocab))
+	added := map[string]bool{}
+	for _, a := range f.AddedTokens {
+		added[a.Content] = true
+	}
 	for tok, id := range f.Model.Vocab {
 		raw, ok := decodeByteLevel(tok, decode)
+		if !ok && added[tok] {
+			// An added token's entry (DeepSeek V3's <｜begin▁of▁sentence｜>):
+			// the byte-level model never makes it; the added token is
+			// matched in the text before.
+			continue
+		}
 		if !ok {
 			return nil, unsupported("vocabulary entry %q is not byte-level", tok)
 		}
@@ -202,6 +248,24 @@ func ParseJSON(data []byte) (*Spec, error) {
 	}
 	return spec, nil
 }
+
+// normForm returns the form of the spec's normalizer, or nil.
+func (spec *Spec) normForm() *norm.Form {
+	var f norm.Form
+	switch {
+	case spec.NFC:
+		f = norm.NFC
+	case spec.NFKC:
+		f = norm.NFKC
+	default:
+		return nil
+	}
+	return &f
+}
+
+// posixClass finds a POSIX bracket class ([:alpha:] and the like) in a
+// regular expression.
+var posixClass = regexp.MustCompile(`\[:[a-z]+:\]`)
 
 // plainString returns the text of a JSON string without escapes, and
 // whether raw is one.
@@ -256,68 +320,128 @@ func decodeByteLevel(tok string, decode map[rune]byte) (string, bool) {
 	return string(out), true
 }
 
-// splitter returns the pre-tokenizer for the patterns: the hand-written
-// scanner for the Llama 3 pattern alone, else the patterns applied in turn
-// with a backtracking regex engine.
-func splitter(patterns []string) (func(s string, ends []int) []int, error) {
-	if len(patterns) == 1 && patterns[0] == llama3Pattern {
-		return splitLlama3, nil
+// splitFunc appends to ends the end offset of each piece a pre-tokenizer
+// cuts s into; a stretch of text it drops is given as ^end (a negative
+// number).
+type splitFunc func(s string, ends []int) []int
+
+// handWritten are the pre-tokenizers written by hand, by their patterns:
+// exact to Hugging Face's on every code point (Unicode 16.0) and ten times
+// as fast as a regex engine. reach bounds how many bytes past the end of a
+// piece, when that end and the byte after it are ASCII other than white
+// space, the scanner may read to decide where the piece ends (what
+// Encoder.EncodeAfter needs to reuse tokens). Each pattern matches every
+// character, so behaviour Removed with invert is the same as Isolated.
+var handWritten = []struct {
+	patterns []string
+	split    splitFunc
+	reach    int
+}{
+	{[]string{llama3Pattern}, splitLlama3, 4},
+	{[]string{qwen2Pattern}, splitQwen2, 4},
+	{[]string{o200kPattern}, splitO200k, 4},
+	{deepSeekPatterns, splitDeepSeek, 8},
+}
+
+// HandWritten reports whether the pre-tokenizer patterns have a scanner
+// written by hand: the Llama 3 / cl100k, Qwen2/2.5/3, o200k (GPT-4o,
+// gpt-oss) and DeepSeek V3 patterns. Others run on a regex engine: slower,
+// with Unicode 15.0 properties rather than Hugging Face's 16.0 (about 5,000
+// code points added in 15.1 and 16.0 may split differently), and with no
+// token reuse between the calls of a conversation.
+func HandWritten(patterns []string) bool {
+	_, _, ok := findHandWritten(patterns)
+	return ok
+}
+
+func findHandWritten(patterns []string) (splitFunc, int, bool) {
+	for _, h := range handWritten {
+		if slices.Equal(h.patterns, patterns) {
+			return h.split, h.reach, true
+		}
 	}
-	var res []*regexp2.Regexp
-	for _, p := range patterns {
+	return nil, 0, false
+}
+
+// splitter returns the pre-tokenizer for the patterns: a hand-written
+// scanner for a pattern in wide use, else the patterns applied in turn with
+// a backtracking regex engine. matchesOnly[i] drops the text between
+// matches of patterns[i]. reach is what handWritten says, or -1 for the
+// regex engine (whose patterns may look arbitrarily far ahead).
+func splitter(patterns []string, matchesOnly []bool) (split splitFunc, reach int, err error) {
+	if split, reach, ok := findHandWritten(patterns); ok {
+		return split, reach, nil
+	}
+	type step struct {
+		re          *regexp2.Regexp
+		matchesOnly bool
+	}
+	var steps []step
+	for i, p := range patterns {
 		re, err := regexp2.Compile(p, regexp2.Unicode)
 		if err != nil {
-			return nil, fmt.Errorf("pre-tokenizer pattern %q: %w", p, err)
+			return nil, 0, fmt.Errorf("pre-tokenizer pattern %q: %w", p, err)
 		}
-		res = append(res, re)
+		steps = append(steps, step{re, i < len(matchesOnly) && matchesOnly[i]})
 	}
 	return func(s string, ends []int) []int {
-		pieces := []string{s}
-		for _, re := range res {
-			var next []string
+		pieces := []span{{0, len(s)}}
+		for _, st := range steps {
+			var next []span
 			for _, p := range pieces {
-				next = splitRegex(re, p, next)
+				next = splitRegex(st.re, s, p, st.matchesOnly, next)
 			}
 			pieces = next
 		}
 		off := 0
 		for _, p := range pieces {
-			off += len(p)
-			ends = append(ends, off)
+			if p.start > off {
+				ends = append(ends, ^p.start)
+			}
+			ends = append(ends, p.end)
+			off = p.end
+		}
+		if off < len(s) {
+			ends = append(ends, ^len(s))
 		}
 		return ends
-	}, nil
+	}, -1, nil
 }
 
-// splitRegex cuts s into the matches of re and the gaps between them
-// (Hugging Face's Isolated behaviour), appending the pieces to out.
-func splitRegex(re *regexp2.Regexp, s string, out []string) []string {
+// span is the piece s[start:end] of a text s.
+type span struct{ start, end int }
+
+// splitRegex cuts the piece p of s into the matches of re and the gaps
+// between them (Hugging Face's Isolated behaviour), or the matches alone
+// (Removed with invert), appending the pieces to out.
+func splitRegex(re *regexp2.Regexp, s string, p span, matchesOnly bool, out []span) []span {
+	text := s[p.start:p.end]
 	// regexp2 reports rune offsets; map them back to byte offsets (an
 	// invalid byte is one rune, U+FFFD).
-	runes := make([]rune, 0, len(s))
-	byteAt := make([]int, 0, len(s)+1)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
+	runes := make([]rune, 0, len(text))
+	byteAt := make([]int, 0, len(text)+1)
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
 		runes = append(runes, r)
-		byteAt = append(byteAt, i)
+		byteAt = append(byteAt, p.start+i)
 		i += n
 	}
-	byteAt = append(byteAt, len(s))
-	prev := 0
+	byteAt = append(byteAt, p.end)
+	prev := p.start
 	m, _ := re.FindRunesMatch(runes)
 	for m != nil {
 		start, end := byteAt[m.Index], byteAt[m.Index+m.Length]
-		if start > prev {
-			out = append(out, s[prev:start])
+		if start > prev && !matchesOnly {
+			out = append(out, span{prev, start})
 		}
 		if end > start {
-			out = append(out, s[start:end])
+			out = append(out, span{start, end})
 		}
 		prev = end
 		m, _ = re.FindNextMatch(m)
 	}
-	if prev < len(s) {
-		out = append(out, s[prev:])
+	if prev < p.end && !matchesOnly {
+		out = append(out, span{prev, p.end})
 	}
 	return out
 }

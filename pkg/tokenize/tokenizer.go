@@ -31,13 +31,14 @@ import (
 // Tokenizer holds an immutable tokenizer; it is safe for concurrent use.
 // Encoding goes through an Encoder, which keeps a per-goroutine cache.
 type Tokenizer struct {
-	name     string
-	model    *bpe
-	added    []addedToken // sorted by content, longest first among equal prefixes
-	first    [256]bool    // first bytes of added tokens
-	maxAdded int          // length of the longest added token
-	nfc      bool         // normalize the text between added tokens to NFC
-	split    func(s string, ends []int) []int
+	name       string
+	model      *bpe
+	added      []addedToken // sorted by content, longest first among equal prefixes
+	first      [256]bool    // first bytes of added tokens
+	maxAdded   int          // length of the longest added token
+	normalizer *norm.Form   // the normalizer of the text between added tokens (NFC or NFKC), or nil
+	split      splitFunc
+	reach      int // bytes the split may read past a cut (see handWritten); -1: no cuts
 }
 
 type addedToken struct {
@@ -65,11 +66,11 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		}
 		m.byteID[b] = id
 	}
-	split, err := splitter(spec.Patterns)
+	split, reach, err := splitter(spec.Patterns, spec.MatchesOnly)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
 	}
-	base := &Tokenizer{model: m, nfc: spec.NFC, split: split}
+	base := &Tokenizer{model: m, normalizer: spec.normForm(), split: split, reach: reach}
 	return base.WithAdded(name, spec.Added), nil
 }
 
@@ -101,7 +102,7 @@ func (m *bpe) build(name string, spec *Spec) error {
 // models that differ only in their special tokens (Llama 3.0 and 3.1)
 // share the costly part.
 func (t *Tokenizer) WithAdded(name string, added []AddedToken) *Tokenizer {
-	n := &Tokenizer{name: name, model: t.model, nfc: t.nfc, split: t.split}
+	n := &Tokenizer{name: name, model: t.model, normalizer: t.normalizer, split: t.split, reach: t.reach}
 	for _, a := range added {
 		if a.Content == "" {
 			continue
@@ -191,18 +192,23 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 		return dst, cuts
 	}
 	seg := text[from:to]
-	if e.t.nfc && !norm.NFC.IsNormalString(seg) {
+	if f := e.t.normalizer; f != nil && !isNormalHF(*f, seg) {
 		// Offsets in the normalized text are not offsets in text: no cuts.
-		seg, record = norm.NFC.String(seg), false
+		seg, record = normalizeHF(*f, seg), false
 	}
+	record = record && e.t.reach >= 0
 	e.ends = e.t.split(seg, e.ends[:0])
 	prev := 0
 	for _, end := range e.ends {
+		if end < 0 { // dropped by the pre-tokenizer
+			prev = ^end
+			continue
+		}
 		dst = e.appendPiece(dst, seg[prev:end])
 		prev = end
 		// A piece that ends in, and is followed by, a character that is not
-		// white space was matched by an alternative that read at most one
-		// character past it: text after the cut cannot move it.
+		// white space was matched by an alternative that read at most
+		// reach bytes past it: text after those cannot move the cut.
 		if record && end < len(seg) && !isSpaceByte(seg[end-1]) && !isSpaceByte(seg[end]) {
 			at := from + end
 			if len(cuts) == 0 || at-cuts[len(cuts)-1].Byte >= cutSpacing {
