@@ -1,6 +1,8 @@
 // Package openai provides OpenAI's cl100k_base and o200k_base encodings as
 // built-in tokenizers, exactly as tiktoken encodes with every special token
-// allowed. The rank files come embedded in github.com/pkoukk/tiktoken-go-loader.
+// allowed, and o200k_harmony, the tokenizer of gpt-oss (o200k_base with
+// the special tokens of its harmony chat format). The rank files come
+// embedded in github.com/pkoukk/tiktoken-go-loader.
 package openai
 
 import (
@@ -45,6 +47,40 @@ var specials = map[string][]tokenize.AddedToken{
 		{ID: 199999, Content: "<|endoftext|>", Special: true},
 		{ID: 200018, Content: "<|endofprompt|>", Special: true},
 	},
+	// The added tokens of openai/gpt-oss-20b and -120b's tokenizer.json.
+	"o200k_harmony": harmony(),
+}
+
+// harmony returns the special tokens of o200k_harmony: ids 199998 to
+// 200018, named or reserved.
+func harmony() []tokenize.AddedToken {
+	named := map[int]string{
+		199998: "<|startoftext|>", 199999: "<|endoftext|>", 200002: "<|return|>", 200003: "<|constrain|>",
+		200005: "<|channel|>", 200006: "<|start|>", 200007: "<|end|>", 200008: "<|message|>",
+		200012: "<|call|>", 200018: "<|endofprompt|>",
+	}
+	var out []tokenize.AddedToken
+	for id := 199998; id <= 200018; id++ {
+		name, ok := named[id]
+		if !ok {
+			name = fmt.Sprintf("<|reserved_%d|>", id)
+		}
+		out = append(out, tokenize.AddedToken{ID: id, Content: name, Special: true})
+	}
+	return out
+}
+
+// Lookup returns the built-in encoding a name stands for: an encoding's
+// own name, or a Hugging Face repository of gpt-oss (openai/gpt-oss-20b,
+// openai/gpt-oss-120b: o200k_harmony).
+func Lookup(name string) (string, bool) {
+	if IsEncoding(name) {
+		return name, true
+	}
+	if strings.HasPrefix(strings.ToLower(name), "openai/gpt-oss-") {
+		return "o200k_harmony", true
+	}
+	return "", false
 }
 
 var (
@@ -67,11 +103,15 @@ func Spec(name string) (*tokenize.Spec, error) {
 	if !IsEncoding(name) {
 		return nil, fmt.Errorf("no built-in encoding %q", name)
 	}
-	data, err := assets.Assets.ReadFile(name + ".tiktoken")
+	ranks := name
+	if name == "o200k_harmony" {
+		ranks = "o200k_base"
+	}
+	data, err := assets.Assets.ReadFile(ranks + ".tiktoken")
 	if err != nil {
 		return nil, err
 	}
-	ranks := map[string]int{}
+	rankOf := map[string]int{}
 	var vocab []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -88,7 +128,7 @@ func Spec(name string) (*tokenize.Spec, error) {
 			vocab = append(vocab, "")
 		}
 		vocab[r] = string(b)
-		ranks[string(b)] = r
+		rankOf[string(b)] = r
 	}
 	s := &tokenize.Spec{Vocab: vocab, Added: specials[name], IgnoreMerges: true}
 	order := make([]int, 0, len(vocab))
@@ -99,8 +139,8 @@ func Spec(name string) (*tokenize.Spec, error) {
 	for _, r := range order {
 		t := vocab[r]
 		for k := 1; k < len(t); k++ {
-			a, okA := ranks[t[:k]]
-			b, okB := ranks[t[k:]]
+			a, okA := rankOf[t[:k]]
+			b, okB := rankOf[t[k:]]
 			if okA && okB {
 				s.Merges = append(s.Merges, [2]int32{int32(a), int32(b)})
 				s.MergeRanks = append(s.MergeRanks, int32(r))

@@ -1,7 +1,11 @@
 package openai
 
 import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -61,4 +65,64 @@ func newer(s string) bool {
 		}
 	}
 	return false
+}
+
+// o200k_harmony (the built-in for openai/gpt-oss-*) gives the ids Hugging
+// Face tokenizers 0.22.2 gives with gpt-oss's own tokenizer.json
+// (testdata/tokenizers/gpt-oss.golden.jsonl.gz: edge cases, Unicode fuzz,
+// agent text, code-point probes and harmony chat turns).
+func TestHarmonyMatchesHF(t *testing.T) {
+	enc, ok := Lookup("openai/gpt-oss-120b")
+	if !ok || enc != "o200k_harmony" {
+		t.Fatalf("Lookup: %q %v", enc, ok)
+	}
+	tok, err := New(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := tok.NewEncoder()
+	f, err := os.Open("../../../testdata/tokenizers/gpt-oss.golden.jsonl.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 1<<24)
+	n, bad := 0, 0
+	for sc.Scan() {
+		var g struct {
+			Text string
+			IDs  []int `json:"ids"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &g); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if got := e.Encode(g.Text); !slices.Equal(got, g.IDs) {
+			if bad++; bad <= 3 {
+				t.Errorf("line %d: got %d ids, Hugging Face %d (text %.80q)", n, len(got), len(g.IDs), g.Text)
+			}
+		}
+	}
+	if n < 400 {
+		t.Fatalf("%d texts", n)
+	}
+	t.Logf("%d texts, %d mismatches", n, bad)
+}
+
+// Every built-in pattern runs on a hand-written scanner.
+func TestHandWritten(t *testing.T) {
+	for _, name := range []string{"cl100k_base", "o200k_base", "o200k_harmony"} {
+		s, err := Spec(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tokenize.HandWritten(s.Patterns) {
+			t.Errorf("%s: pattern runs on the regex engine", name)
+		}
+	}
 }

@@ -23,7 +23,8 @@ import (
 const DefaultTokenizer = "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
 
 // modelPatterns is the reference's mapping from a lower-cased model name
-// substring to a tokenizer, extended with DeepSeek-R1-Distill-Llama.
+// substring to a tokenizer, extended with DeepSeek-R1-Distill-Llama and
+// gpt-oss (built in, offline).
 var modelPatterns = []struct{ substr, tokenizer string }{
 	{"llama-3.3-70b", "meta-llama/Llama-3.3-70B-Instruct"},
 	{"llama-3.1-70b", "meta-llama/Llama-3.1-70B-Instruct"},
@@ -32,6 +33,7 @@ var modelPatterns = []struct{ substr, tokenizer string }{
 	{"llama-3-8b", "meta-llama/Meta-Llama-3-8B-Instruct"},
 	{"deepseek-r1-distill-llama-70b", "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"},
 	{"deepseek-r1-distill-llama", DefaultTokenizer},
+	{"gpt-oss", "openai/gpt-oss-120b"},
 }
 
 // Known returns the tokenizer a model name maps to, and whether it maps to
@@ -103,8 +105,8 @@ func Resolve(ctx context.Context, name string, o Options) (*tokenize.Tokenizer, 
 		t, err := llama3.New(name, v)
 		return t, "built-in", err
 	}
-	if openai.IsEncoding(name) {
-		t, err := openai.New(name)
+	if enc, ok := openai.Lookup(name); ok {
+		t, err := openai.New(enc)
 		return t, "built-in", err
 	}
 	tried := []string{"built-in: not one of " + strings.Join(builtinNames(), ", ")}
@@ -211,5 +213,5 @@ func writeCompiled(path string, blob []byte) {
 }
 
 func builtinNames() []string {
-	return []string{"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.2-*", "meta-llama/Meta-Llama-3-*", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B/70B", "cl100k_base", "o200k_base"}
+	return []string{"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.2-*", "meta-llama/Meta-Llama-3-*", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B/70B", "cl100k_base", "o200k_base", "o200k_harmony", "openai/gpt-oss-20b/120b"}
 }
