@@ -16,6 +16,7 @@ const (
 	clsNewline              // \r or \n
 )
 
+// cpRange is the code points lo to hi.
 type cpRange struct{ lo, hi rune }
 
 func inRanges(rs []cpRange, r rune) bool {
@@ -24,29 +25,21 @@ func inRanges(rs []cpRange, r rune) bool {
 }
 
 // classify returns the class of r as Hugging Face tokenizers' regex engine
-// (Oniguruma) sees it: Unicode 16.0 general categories, which Go 1.26's
-// Unicode 15.0 tables lack for about 5,000 code points (see
-// unicode_overrides.go), and White_Space for \s.
+// (Oniguruma) sees it: Unicode 16.0 general categories (props16; Go 1.26's
+// unicode tables are 15.0, about 5,000 code points short), and White_Space
+// for \s.
 func classify(r rune) uint8 {
-	switch {
-	case r == '\r' || r == '\n':
+	if r == '\r' || r == '\n' {
 		return clsNewline
-	case unicode.IsLetter(r):
-		if inRanges(oldLetters, r) {
-			return clsOther
-		}
+	}
+	p := propsOf(r)
+	switch {
+	case p&propL != 0:
 		return clsLetter
-	case unicode.IsNumber(r):
-		if inRanges(oldNumbers, r) {
-			return clsOther
-		}
+	case p&propN != 0:
 		return clsNumber
-	case unicode.IsSpace(r):
+	case p&propSpace != 0:
 		return clsSpace
-	case inRanges(newLetters, r):
-		return clsLetter
-	case inRanges(newNumbers, r):
-		return clsNumber
 	}
 	return clsOther
 }
@@ -78,7 +71,19 @@ func classAt(s string, i int) (uint8, int) {
 }
 
 // NewerThanGo reports whether Hugging Face classes r differently from Go's
-// own unicode tables (letters and numbers added after Unicode 15.0).
+// own unicode tables (letters and numbers added after Unicode 15.0), which
+// tools built on Go's regexp engines (tiktoken-go) use.
 func NewerThanGo(r rune) bool {
-	return inRanges(newLetters, r) || inRanges(newNumbers, r) || inRanges(oldLetters, r) || inRanges(oldNumbers, r)
+	goClass := clsOther
+	switch {
+	case r == '\r' || r == '\n':
+		goClass = clsNewline
+	case unicode.IsLetter(r):
+		goClass = clsLetter
+	case unicode.IsNumber(r):
+		goClass = clsNumber
+	case unicode.IsSpace(r):
+		goClass = clsSpace
+	}
+	return goClass != classify(r)
 }
