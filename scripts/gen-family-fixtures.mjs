@@ -7,9 +7,11 @@
 //	NODE_PATH=../shared/oracle/tok/node_modules node scripts/gen-family-fixtures.mjs \
 //	    FULL_TOKENIZER.json NAME MERGES TEXTS.jsonl...
 //
-// writes testdata/tokenizers/families/NAME.tokenizer.json and
-// NAME.golden.jsonl.gz. TEXTS are {"text": ...} lines. Without cutting
-// (MERGES 0) only the golden set is written, beside the full tokenizer, for
+// writes testdata/tokenizers/families/NAME.tokenizer.json, NAME.golden.jsonl.gz
+// (the ids of each text, {"ids": [...]} per line) and texts.jsonl.gz (the
+// texts, shared by all the families there: give each the same TEXTS).
+// TEXTS are {"text": ...} lines. Without cutting (MERGES 0) only the golden
+// set is written, with its texts, beside the full tokenizer, for
 // $AGENTTRACE_FAMILIES.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,16 +38,23 @@ if (keep > 0) {
   // The 256 byte-level characters, the parts and results of the kept merges.
   const need = new Set();
   for (let b = 0; b < 256; b++) need.add(byteLevel(b));
+  // SentencePiece-style: every single character, the byte-fallback tokens
+  // and the unknown token stay.
+  for (const t of Object.keys(vocab)) {
+    if ([...t].length === 1 || /^<0x[0-9A-F]{2}>$/.test(t) || t === tj.model.unk_token) need.add(t);
+  }
   for (const [a, b] of merges) {
     need.add(a);
     need.add(b);
     need.add(a + b);
   }
+  const addedKept = (tj.added_tokens || []).slice(0, 8);
+  for (const a of addedKept) need.add(a.content); // kept if the vocabulary has it
   const kept = Object.entries(vocab).filter(([t]) => need.has(t)).sort((x, y) => x[1] - y[1]);
   const newVocab = {};
   kept.forEach(([t], i) => (newVocab[t] = i));
   let next = kept.length;
-  const added = (tj.added_tokens || []).slice(0, 8).map((a) => ({ ...a, id: next++ }));
+  const added = addedKept.map((a) => ({ ...a, id: a.content in newVocab ? newVocab[a.content] : next++ }));
   tj.model.vocab = newVocab;
   tj.model.merges = merges.map(([a, b]) => `${a} ${b}`);
   tj.added_tokens = added;
@@ -66,7 +75,21 @@ for (const f of textFiles) {
   }
 }
 const golden = path.join(outDir, `${name}.golden.jsonl.gz`);
-fs.writeFileSync(golden, zlib.gzipSync(lines.join('\n') + '\n', { level: 9 }));
+if (keep > 0) {
+  // The texts are shared by every family of the folder: texts.jsonl.gz
+  // holds them once, and each golden line holds only its ids.
+  const textsPath = path.join(outDir, 'texts.jsonl.gz');
+  const texts = lines.map((l) => JSON.stringify({ text: JSON.parse(l).text })).join('\n') + '\n';
+  if (fs.existsSync(textsPath) && zlib.gunzipSync(fs.readFileSync(textsPath)).toString() !== texts) {
+    console.error(`${textsPath} holds other texts: make every family of the folder from the same TEXTS`);
+    process.exit(1);
+  }
+  fs.writeFileSync(textsPath, zlib.gzipSync(texts, { level: 9 }));
+  const ids = lines.map((l) => JSON.stringify({ ids: JSON.parse(l).ids }));
+  fs.writeFileSync(golden, zlib.gzipSync(ids.join('\n') + '\n', { level: 9 }));
+} else {
+  fs.writeFileSync(golden, zlib.gzipSync(lines.join('\n') + '\n', { level: 9 }));
+}
 console.error(`${golden}: ${lines.length} texts`);
 
 // byteLevel is GPT-2's printable stand-in for byte b.

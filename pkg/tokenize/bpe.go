@@ -1,14 +1,20 @@
 package tokenize
 
-// bpe is a byte-level BPE model with Hugging Face semantics: the pair with
-// the lowest merge rank is merged first (the leftmost among equal ranks),
-// and with ignoreMerges a piece that is itself in the vocabulary is one
-// token without merging.
+import "unicode/utf8"
+
+// bpe is a BPE model with Hugging Face semantics: the pair with the lowest
+// merge rank is merged first (the leftmost among equal ranks), and with
+// ignoreMerges a piece that is itself in the vocabulary is one token
+// without merging. A byte-level model starts from the piece's bytes; a
+// character-level one (SentencePiece-style) from its characters.
 type bpe struct {
 	vocab        *vocabIndex // token bytes -> id
-	byteID       [256]int32  // id of each single byte
+	byteID       [256]int32  // id of each single byte; character-level: of its <0xXX> token, or -1
 	merges       *mergeIndex // (left id, right id) -> merge
 	ignoreMerges bool
+	charLevel    bool   // start from characters, bytes for those outside the vocabulary
+	unk          int32  // character-level: the token of a character with no other, or -1
+	fuseUnk      bool   // consecutive unknown characters are one unknown token
 	fingerprint  uint64 // of the Spec, for Tables
 }
 
@@ -25,6 +31,9 @@ const shortPiece = 48
 
 // encode appends the ids of one pre-tokenized piece to dst.
 func (m *bpe) encode(piece string, dst []int) []int {
+	if m.charLevel {
+		return m.encodeChars(piece, dst)
+	}
 	if len(piece) == 1 {
 		return append(dst, int(m.byteID[piece[0]]))
 	}
@@ -33,19 +42,82 @@ func (m *bpe) encode(piece string, dst []int) []int {
 			return append(dst, int(id))
 		}
 	}
-	if len(piece) <= shortPiece {
-		return m.encodeShort(piece, dst)
+	var buf [shortPiece]int32
+	syms := buf[:0]
+	if len(piece) > shortPiece {
+		syms = make([]int32, 0, len(piece))
 	}
-	return m.encodeLong(piece, dst)
+	for i := 0; i < len(piece); i++ {
+		syms = append(syms, m.byteID[piece[i]])
+	}
+	return m.merge(syms, dst)
 }
 
-// encodeShort merges by repeated scans: O(n²), fast for short pieces.
-func (m *bpe) encodeShort(piece string, dst []int) []int {
-	var buf [shortPiece]int32
-	syms := buf[:len(piece)]
-	for i := 0; i < len(piece); i++ {
-		syms[i] = m.byteID[piece[i]]
+// encodeChars is encode for a character-level model, as Hugging Face's
+// BPE.merge_word: each character's token, else its bytes' <0xXX> tokens
+// (byte fallback), else the unknown token, fused with the unknown ones
+// before it when fuseUnk. An unknown token waits until the next known
+// character, as there (bytes of a fallback character go before it); a
+// character with none of these is dropped, as there.
+func (m *bpe) encodeChars(piece string, dst []int) []int {
+	if m.ignoreMerges {
+		if id, ok := m.vocab.get(piece); ok {
+			return append(dst, int(id))
+		}
 	}
+	var buf [shortPiece]int32
+	syms := buf[:0]
+	if len(piece) > shortPiece {
+		syms = make([]int32, 0, len(piece))
+	}
+	pendingUnk := false
+	for i := 0; i < len(piece); {
+		_, n := utf8.DecodeRuneInString(piece[i:])
+		if id, ok := m.vocab.get(piece[i : i+n]); ok {
+			if pendingUnk {
+				syms = append(syms, m.unk)
+				pendingUnk = false
+			}
+			syms = append(syms, id)
+		} else if m.hasBytes(piece[i : i+n]) {
+			for j := i; j < i+n; j++ {
+				syms = append(syms, m.byteID[piece[j]])
+			}
+		} else if m.unk >= 0 {
+			if pendingUnk && !m.fuseUnk {
+				syms = append(syms, m.unk)
+			}
+			pendingUnk = true
+		}
+		i += n
+	}
+	if pendingUnk {
+		syms = append(syms, m.unk)
+	}
+	return m.merge(syms, dst)
+}
+
+// hasBytes reports whether every byte of ch has a byte-fallback token.
+func (m *bpe) hasBytes(ch string) bool {
+	for i := 0; i < len(ch); i++ {
+		if m.byteID[ch[i]] < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// merge applies the merges to the symbols syms (which it may overwrite)
+// and appends the result to dst.
+func (m *bpe) merge(syms []int32, dst []int) []int {
+	if len(syms) <= shortPiece {
+		return m.mergeShort(syms, dst)
+	}
+	return m.mergeLong(syms, dst)
+}
+
+// mergeShort merges by repeated scans: O(n²), fast for short pieces.
+func (m *bpe) mergeShort(syms []int32, dst []int) []int {
 	for len(syms) > 1 {
 		best, bestRank, bestID := -1, int32(1<<31-1), int32(0)
 		for i := 0; i+1 < len(syms); i++ {
@@ -65,10 +137,10 @@ func (m *bpe) encodeShort(piece string, dst []int) []int {
 	return dst
 }
 
-// encodeLong merges with a heap of candidate pairs over a linked list of
+// mergeLong merges with a heap of candidate pairs over a linked list of
 // symbols, as Hugging Face's BPE does: O(n log n).
-func (m *bpe) encodeLong(piece string, dst []int) []int {
-	n := len(piece)
+func (m *bpe) mergeLong(ids []int32, dst []int) []int {
+	n := len(ids)
 	type sym struct {
 		id         int32
 		prev, next int32 // -1 at the ends
@@ -76,7 +148,7 @@ func (m *bpe) encodeLong(piece string, dst []int) []int {
 	}
 	syms := make([]sym, n)
 	for i := 0; i < n; i++ {
-		syms[i] = sym{id: m.byteID[piece[i]], prev: int32(i - 1), next: int32(i + 1), alive: true}
+		syms[i] = sym{id: ids[i], prev: int32(i - 1), next: int32(i + 1), alive: true}
 	}
 	syms[n-1].next = -1
 	h := make(pairHeap, 0, n)

@@ -11,15 +11,17 @@ import (
 // one binary blob that loads in a few milliseconds (a tokenizer.json takes
 // a few hundred to parse and build): resolve caches one per tokenizer.json.
 //
-// Layout, little-endian: "ATCOMP03", the vocabulary (count, then each
+// Layout, little-endian: "ATCOMP04", the vocabulary (count, then each
 // token's length and bytes), the merges (count, then two int32 ids each),
 // the merge ranks (count, 0 or the merges', then int32 each), the added
 // tokens (count, then id, special flag, length and content), the
-// pre-tokenizer patterns (count, then length, text and a matches-only
-// byte each), a flags byte
-// (IgnoreMerges 1, NFC 2, NFKC 4), the tables (length, bytes), and a CRC-32C of
-// everything before it.
-const compiledMagic = "ATCOMP03"
+// pre-tokenizer patterns (count, then length, text and a behaviour byte
+// each), the normalizers (count, then kind, from and to as strings), the
+// Metaspace (a presence byte, then replacement and prepend scheme as
+// strings and a split byte), the unknown token id (int32, -1 none), a flags
+// byte (IgnoreMerges 1, CharLevel 2, ByteFallback 4, FuseUnk 8), the tables
+// (length, bytes), and a CRC-32C of everything before it.
+const compiledMagic = "ATCOMP04"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -60,23 +62,34 @@ func MarshalCompiled(spec *Spec, t *Tokenizer) []byte {
 	u32(len(spec.Patterns))
 	for i, p := range spec.Patterns {
 		str(p)
-		if i < len(spec.MatchesOnly) && spec.MatchesOnly[i] {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
+		behavior := Isolated
+		if i < len(spec.Behaviors) {
+			behavior = spec.Behaviors[i]
 		}
+		b = append(b, byte(behavior))
 	}
-	var flags byte
-	if spec.IgnoreMerges {
-		flags |= 1
+	u32(len(spec.Normalizers))
+	for _, n := range spec.Normalizers {
+		str(n.Kind)
+		str(n.From)
+		str(n.To)
 	}
-	if spec.NFC {
-		flags |= 2
+	bit := func(on bool, v byte) byte {
+		if on {
+			return v
+		}
+		return 0
 	}
-	if spec.NFKC {
-		flags |= 4
+	if m := spec.Metaspace; m != nil {
+		b = append(b, 1)
+		str(m.Replacement)
+		str(m.Prepend)
+		b = append(b, bit(m.Split, 1))
+	} else {
+		b = append(b, 0)
 	}
-	b = append(b, flags)
+	u32(spec.Unk)
+	b = append(b, bit(spec.IgnoreMerges, 1)|bit(spec.CharLevel, 2)|bit(spec.ByteFallback, 4)|bit(spec.FuseUnk, 8))
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(tables)))
 	b = append(b, tables...)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
@@ -121,10 +134,18 @@ func UnmarshalCompiled(b []byte) (*Spec, error) {
 	n = r.count(5)
 	for range n {
 		spec.Patterns = append(spec.Patterns, r.str())
-		spec.MatchesOnly = append(spec.MatchesOnly, r.byte() == 1)
+		spec.Behaviors = append(spec.Behaviors, SplitBehavior(r.byte()))
 	}
+	n = r.count(12)
+	for range n {
+		spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: r.str(), From: r.str(), To: r.str()})
+	}
+	if r.byte() == 1 {
+		spec.Metaspace = &Metaspace{Replacement: r.str(), Prepend: r.str(), Split: r.byte() == 1}
+	}
+	spec.Unk = int(int32(r.u32()))
 	flags := r.byte()
-	spec.IgnoreMerges, spec.NFC, spec.NFKC = flags&1 != 0, flags&2 != 0, flags&4 != 0
+	spec.IgnoreMerges, spec.CharLevel, spec.ByteFallback, spec.FuseUnk = flags&1 != 0, flags&2 != 0, flags&4 != 0, flags&8 != 0
 	tn := r.u64()
 	if r.bad || tn != uint64(len(body)-r.at) {
 		return nil, ErrCompiled

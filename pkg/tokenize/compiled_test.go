@@ -32,8 +32,8 @@ func TestCompiledRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(back.Vocab, spec.Vocab) || !slices.Equal(back.Merges, spec.Merges) || !slices.Equal(back.Patterns, spec.Patterns) || !slices.Equal(back.MatchesOnly, spec.MatchesOnly) ||
-		!slices.Equal(back.Added, spec.Added) || back.NFC != spec.NFC || back.IgnoreMerges != spec.IgnoreMerges || back.Tables == "" {
+	if !slices.Equal(back.Vocab, spec.Vocab) || !slices.Equal(back.Merges, spec.Merges) || !slices.Equal(back.Patterns, spec.Patterns) || !slices.Equal(back.Behaviors, spec.Behaviors) || !slices.Equal(back.Normalizers, spec.Normalizers) || back.CharLevel != spec.CharLevel || back.Unk != spec.Unk ||
+		!slices.Equal(back.Added, spec.Added) || back.IgnoreMerges != spec.IgnoreMerges || back.Tables == "" {
 		t.Fatal("the spec changed on the way")
 	}
 	again, err := New("tiny", back)

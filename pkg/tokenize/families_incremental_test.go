@@ -1,9 +1,6 @@
 package tokenize
 
 import (
-	"bufio"
-	"compress/gzip"
-	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -75,31 +72,10 @@ func TestFamiliesEncodeAfterEqualsEncode(t *testing.T) {
 // goldenTexts returns the texts of a family's golden set.
 func goldenTexts(t *testing.T, dir, name string) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, name+".golden.jsonl.gz"))
-	if err != nil {
-		if os.IsNotExist(err) {
-			f, err = os.Open(filepath.Join(dir, name+".golden.jsonl"))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	path := filepath.Join(dir, name+".golden.jsonl.gz")
+	if _, err := os.Stat(path); err != nil {
+		path = filepath.Join(dir, name+".golden.jsonl")
 	}
-	defer f.Close()
-	var sc *bufio.Scanner
-	if zr, err := gzip.NewReader(f); err == nil {
-		sc = bufio.NewScanner(zr)
-	} else {
-		f.Seek(0, 0)
-		sc = bufio.NewScanner(f)
-	}
-	sc.Buffer(nil, 1<<26)
-	var texts []string
-	for sc.Scan() {
-		var g struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &g); err != nil {
-			t.Fatal(err)
-		}
-		texts = append(texts, g.Text)
-	}
+	texts, _ := goldenSet(t, path)
 	return texts
 }

@@ -19,7 +19,9 @@ import (
 // sets; a relative path is taken from the repository's root). Each family is
 // NAME.tokenizer.json beside NAME.golden.jsonl or NAME.golden.jsonl.gz, or
 // NAME.*.golden.jsonl[.gz] for several sets: one {"text", "ids"} per line,
-// the ids Hugging Face tokenizers gives with add_special_tokens=False.
+// the ids Hugging Face tokenizers gives with add_special_tokens=False. A
+// line with no text takes the text of the same line of the folder's
+// texts.jsonl.gz, which the families there share.
 func familyDirs() []string {
 	const root = "../.."
 	dirs := []string{filepath.Join(root, "testdata/tokenizers/families")}
@@ -73,7 +75,10 @@ func TestFamiliesMatchHF(t *testing.T) {
 	}
 }
 
-func checkFamilySet(t *testing.T, path string, enc *Encoder) (n, bad int) {
+// jsonLines calls each with every line of a JSONL file (gzipped when its
+// name ends in .gz).
+func jsonLines(t *testing.T, path string, each func(line []byte)) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -90,13 +95,65 @@ func checkFamilySet(t *testing.T, path string, enc *Encoder) (n, bad int) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<28)
 	for sc.Scan() {
-		var g struct {
-			Text string `json:"text"`
-			IDs  []int  `json:"ids"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &g); err != nil {
+		each(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// sharedTexts returns the texts of dir's texts.jsonl.gz, or nil.
+func sharedTexts(t *testing.T, dir string) []string {
+	path := filepath.Join(dir, "texts.jsonl.gz")
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	var texts []string
+	jsonLines(t, path, func(line []byte) {
+		var g struct{ Text string }
+		if err := json.Unmarshal(line, &g); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
+		texts = append(texts, g.Text)
+	})
+	return texts
+}
+
+type goldenLine struct {
+	Text *string `json:"text"`
+	IDs  []int   `json:"ids"`
+}
+
+// goldenSet returns the texts and ids of a golden set.
+func goldenSet(t *testing.T, path string) (texts []string, ids [][]int) {
+	var shared []string
+	jsonLines(t, path, func(line []byte) {
+		var g goldenLine
+		if err := json.Unmarshal(line, &g); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if g.Text == nil {
+			if shared == nil {
+				shared = sharedTexts(t, filepath.Dir(path))
+			}
+			if len(texts) >= len(shared) {
+				t.Fatalf("%s line %d has no text, and texts.jsonl.gz beside it no line %d", path, len(texts)+1, len(texts)+1)
+			}
+			g.Text = &shared[len(texts)]
+		}
+		texts = append(texts, *g.Text)
+		ids = append(ids, g.IDs)
+	})
+	return texts, ids
+}
+
+func checkFamilySet(t *testing.T, path string, enc *Encoder) (n, bad int) {
+	texts, want := goldenSet(t, path)
+	for i, text := range texts {
+		g := struct {
+			Text string
+			IDs  []int
+		}{text, want[i]}
 		n++
 		got := enc.Encode(g.Text)
 		if !slices.Equal(got, g.IDs) {
@@ -111,9 +168,6 @@ func checkFamilySet(t *testing.T, path string, enc *Encoder) (n, bad int) {
 					filepath.Base(path), n, i, got[lo:min(len(got), i+4)], g.IDs[lo:min(len(g.IDs), i+4)], shorten(g.Text))
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if n == 0 {
 		t.Errorf("%s: empty golden set", path)

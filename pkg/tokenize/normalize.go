@@ -148,3 +148,35 @@ func normalizeExact(f norm.Form, s string) string {
 	}
 	return string(out)
 }
+
+// normalize applies t's normalizers and the text part of its Metaspace
+// pre-tokenizer to seg, the text between two added tokens (at the start of
+// the input when first), and reports whether that changed it.
+func (t *Tokenizer) normalize(seg string, first bool) (string, bool) {
+	out := seg
+	for _, n := range t.normalizers {
+		switch n.Kind {
+		case "NFC", "NFKC":
+			f := norm.NFC
+			if n.Kind == "NFKC" {
+				f = norm.NFKC
+			}
+			if !isNormalHF(f, out) {
+				out = normalizeHF(f, out)
+			}
+		case "Prepend":
+			if out != "" {
+				out = n.To + out
+			}
+		case "Replace":
+			out = strings.ReplaceAll(out, n.From, n.To)
+		}
+	}
+	if ms := t.metaspace; ms != nil {
+		out = strings.ReplaceAll(out, " ", ms.Replacement)
+		if (ms.Prepend == "always" || ms.Prepend == "first" && first) && !strings.HasPrefix(out, ms.Replacement) {
+			out = ms.Replacement + out
+		}
+	}
+	return out, len(out) != len(seg) || out != seg
+}

@@ -10,31 +10,70 @@ import (
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
-	"golang.org/x/text/unicode/norm"
 
 	"agenttrace/pkg/jsondecode"
 )
 
 // Spec is what a Tokenizer is built from: the part of a Hugging Face
-// tokenizer.json that byte-level BPE uses.
+// tokenizer.json that BPE uses.
 type Spec struct {
-	Vocab      []string   // id -> token bytes (byte-level decoded); "" for an unused id
+	Vocab      []string   // id -> token bytes (byte-level decoded unless CharLevel); "" for an unused id
 	Merges     [][2]int32 // merges in rank order, as (left id, right id)
 	MergeRanks []int32    // the rank of each merge; nil: its position in Merges
 	Added      []AddedToken
 	Patterns   []string // pre-tokenizer split patterns, applied in order
-	// MatchesOnly[i] (when set) says the text between matches of
-	// Patterns[i] is dropped (Split with behaviour Removed and invert);
-	// otherwise it is kept as pieces of its own (behaviour Isolated).
-	MatchesOnly  []bool
+	// Behaviors[i] is what Patterns[i] does with its matches; missing
+	// entries are Isolated.
+	Behaviors    []SplitBehavior
 	IgnoreMerges bool // a piece found whole in the vocabulary is one token
-	NFC          bool // the normalizer: Unicode NFC on the text between added tokens (Qwen2/3)
-	NFKC         bool // the normalizer: Unicode NFKC (when NFC is not set)
+	// Normalizers apply in order to the text between added tokens.
+	Normalizers []Normalizer
+	// Metaspace, when set, is the SentencePiece-style pre-tokenizer,
+	// applied before Patterns.
+	Metaspace *Metaspace
+	// CharLevel models start from characters, not bytes (SentencePiece-
+	// style BPE): a character not in the vocabulary becomes its bytes'
+	// <0xXX> tokens with ByteFallback, else the unknown token Unk (-1:
+	// none), consecutive ones fused into one with FuseUnk.
+	CharLevel    bool
+	ByteFallback bool
+	Unk          int
+	FuseUnk      bool
 	// Tables are the lookup tables of a tokenizer built from this Spec
 	// before ((*Tokenizer).Tables), for New to use in place instead of
 	// building them; ignored (and the tables built) when they were built
 	// from another Spec or cannot be used on this machine.
 	Tables string
+}
+
+// SplitBehavior is what a Split pre-tokenizer does with the matches of its
+// pattern (Hugging Face's SplitDelimiterBehavior, with invert).
+type SplitBehavior uint8
+
+// The split behaviours.
+const (
+	Isolated           SplitBehavior = iota // matches and the text between them are pieces
+	MatchesOnly                             // matches are pieces, the text between them is dropped (Removed with invert)
+	Removed                                 // matches are dropped
+	MergedWithPrevious                      // a match ends a piece
+	MergedWithNext                          // a match starts a piece
+)
+
+// Normalizer is one step of a tokenizer's normalizer.
+type Normalizer struct {
+	Kind string // "NFC", "NFKC", "Prepend" (To before non-empty text) or "Replace" (each From by To)
+	From string
+	To   string
+}
+
+// Metaspace is SentencePiece's pre-tokenizer: spaces become Replacement,
+// which is put before the text (Prepend "always"; "first": only before text
+// at the start of the input; "never"), and with Split each Replacement
+// starts a piece.
+type Metaspace struct {
+	Replacement string
+	Prepend     string
+	Split       bool
 }
 
 // AddedToken is a token matched in the text before pre-tokenization.
@@ -71,6 +110,8 @@ type jsonFile struct {
 		Dropout      *float64          `json:"dropout"`
 		Prefix       *string           `json:"continuing_subword_prefix"`
 		Suffix       *string           `json:"end_of_word_suffix"`
+		UnkToken     *string           `json:"unk_token"`
+		FuseUnk      bool              `json:"fuse_unk"`
 	} `json:"model"`
 }
 
@@ -80,14 +121,28 @@ type preTokenizer struct {
 	Pattern        json.RawMessage `json:"pattern"`
 	Behavior       string          `json:"behavior"`
 	Invert         bool            `json:"invert"`
-	AddPrefixSpace bool            `json:"add_prefix_space"`
+	AddPrefixSpace *bool           `json:"add_prefix_space"`
 	UseRegex       *bool           `json:"use_regex"`
+	Replacement    string          `json:"replacement"`
+	PrependScheme  string          `json:"prepend_scheme"`
+	Split          *bool           `json:"split"`
 }
 
-// ParseJSON reads a Hugging Face tokenizer.json. It accepts byte-level BPE
-// models with no normalizer, and pre-tokenizers made of Split (behaviour
-// Isolated) and ByteLevel steps; anything else is refused with an error
-// wrapping ErrUnsupported.
+// normalizerJSON is a normalizer of a tokenizer.json.
+type normalizerJSON struct {
+	Type        string
+	Normalizers []normalizerJSON
+	Prepend     string
+	Pattern     struct{ String, Regex *string }
+	Content     string
+}
+
+// ParseJSON reads a Hugging Face tokenizer.json. It accepts BPE models,
+// byte-level (GPT-2 style: Llama 3, Qwen, DeepSeek, gpt-oss) or
+// SentencePiece-style (characters with byte fallback: Llama 2, Mistral,
+// Gemma); normalizers NFC, NFKC, Prepend and Replace of a string;
+// pre-tokenizers Split, ByteLevel and Metaspace. Anything else is refused
+// with an error wrapping ErrUnsupported, naming the part.
 func ParseJSON(data []byte) (*Spec, error) {
 	var f jsonFile
 	if err := jsondecode.Unmarshal(data, &f); err != nil {
@@ -97,43 +152,52 @@ func ParseJSON(data []byte) (*Spec, error) {
 		return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
 	}
 	if f.Model.Type != "BPE" {
-		return nil, unsupported("model type %q (only byte-level BPE is supported; SentencePiece, Unigram and WordPiece are not)", f.Model.Type)
+		return nil, unsupported("model type %q (only BPE is supported; Unigram and WordPiece are not)", f.Model.Type)
 	}
-	if f.Model.ByteFallback || f.Model.Dropout != nil && *f.Model.Dropout != 0 ||
+	if f.Model.Dropout != nil && *f.Model.Dropout != 0 ||
 		f.Model.Prefix != nil && *f.Model.Prefix != "" || f.Model.Suffix != nil && *f.Model.Suffix != "" {
-		return nil, unsupported("BPE options byte_fallback, dropout or subword affixes (a SentencePiece-style BPE)")
+		return nil, unsupported("BPE options dropout or subword affixes (continuing_subword_prefix, end_of_word_suffix)")
 	}
-	var nfc, nfkc bool
+	spec := &Spec{IgnoreMerges: f.Model.IgnoreMerges, ByteFallback: f.Model.ByteFallback, FuseUnk: f.Model.FuseUnk, Unk: -1}
 	if n := strings.TrimSpace(string(f.Normalizer)); n != "" && n != "null" {
-		var norm struct {
-			Type        string
-			Normalizers []json.RawMessage
-		}
-		if json.Unmarshal(f.Normalizer, &norm) != nil {
+		var nj normalizerJSON
+		if json.Unmarshal(f.Normalizer, &nj) != nil {
 			return nil, fmt.Errorf("normalizer: not a JSON object: %s", abbrev(n))
 		}
-		if norm.Type == "Sequence" && len(norm.Normalizers) == 1 {
-			// A sequence of one is that one.
-			if json.Unmarshal(norm.Normalizers[0], &norm) != nil {
-				return nil, fmt.Errorf("normalizer: not a JSON object: %s", abbrev(n))
+		var walk func(nj normalizerJSON) error
+		walk = func(nj normalizerJSON) error {
+			switch nj.Type {
+			case "Sequence":
+				for _, m := range nj.Normalizers {
+					if err := walk(m); err != nil {
+						return err
+					}
+				}
+			case "NFC", "NFKC":
+				spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: nj.Type})
+			case "Prepend":
+				spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: "Prepend", To: nj.Prepend})
+			case "Replace":
+				if nj.Pattern.String == nil {
+					return unsupported("normalizer Replace of a regex (only of a string)")
+				}
+				spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: "Replace", From: *nj.Pattern.String, To: nj.Content})
+			default:
+				return unsupported("normalizer %q in %s (NFC, NFKC, Prepend and Replace are supported)", nj.Type, abbrev(n))
 			}
+			return nil
 		}
-		switch {
-		case norm.Type == "NFC":
-			nfc = true
-		case norm.Type == "NFKC":
-			nfkc = true
-		case norm.Type == "Sequence" && len(norm.Normalizers) == 0:
-			// An empty sequence normalizes nothing (DeepSeek V3's).
-		default:
-			return nil, unsupported("normalizer %s (NFC, NFKC or none are supported)", abbrev(n))
+		if err := walk(nj); err != nil {
+			return nil, err
 		}
 	}
 	var pt preTokenizer
-	if err := json.Unmarshal(f.PreTokenizer, &pt); err != nil {
-		return nil, fmt.Errorf("pre_tokenizer: %w", err)
+	noPreTokenizer := strings.TrimSpace(string(f.PreTokenizer)) == "" || strings.TrimSpace(string(f.PreTokenizer)) == "null"
+	if !noPreTokenizer {
+		if err := json.Unmarshal(f.PreTokenizer, &pt); err != nil {
+			return nil, fmt.Errorf("pre_tokenizer: %w", err)
+		}
 	}
-	spec := &Spec{IgnoreMerges: f.Model.IgnoreMerges, NFC: nfc, NFKC: nfkc}
 	byteLevel := false
 	var walk func(p preTokenizer) error
 	walk = func(p preTokenizer) error {
@@ -151,9 +215,23 @@ func ParseJSON(data []byte) (*Spec, error) {
 			}
 			// Isolated keeps matches and gaps alike, so invert changes
 			// nothing; Removed with invert keeps the matches alone.
-			matchesOnly := p.Behavior == "Removed" && p.Invert
-			if p.Behavior != "Isolated" && !matchesOnly {
-				return unsupported("Split behaviour %q (invert=%v); Isolated, and Removed with invert, are supported", p.Behavior, p.Invert)
+			var behavior SplitBehavior
+			switch {
+			case p.Behavior == "Isolated":
+				behavior = Isolated
+			case p.Behavior == "Removed" && p.Invert:
+				behavior = MatchesOnly
+			case p.Behavior == "Removed":
+				behavior = Removed
+			case p.Behavior == "MergedWithPrevious" && !p.Invert:
+				behavior = MergedWithPrevious
+			case p.Behavior == "MergedWithNext" && !p.Invert:
+				behavior = MergedWithNext
+			default:
+				return unsupported("Split behaviour %q (invert=%v)", p.Behavior, p.Invert)
+			}
+			if spec.Metaspace != nil {
+				return unsupported("Split after Metaspace")
 			}
 			if pat.Regex == "" {
 				pat.Regex = regexp2.Escape(pat.String)
@@ -164,36 +242,69 @@ func ParseJSON(data []byte) (*Spec, error) {
 				return unsupported("Split pattern with a POSIX class (%s)", abbrev(pat.Regex))
 			}
 			spec.Patterns = append(spec.Patterns, pat.Regex)
-			spec.MatchesOnly = append(spec.MatchesOnly, matchesOnly)
+			spec.Behaviors = append(spec.Behaviors, behavior)
 		case "ByteLevel":
-			if p.AddPrefixSpace {
+			if p.AddPrefixSpace != nil && *p.AddPrefixSpace {
 				return unsupported("ByteLevel add_prefix_space")
 			}
 			if p.UseRegex == nil || *p.UseRegex {
 				spec.Patterns = append(spec.Patterns, gpt2Pattern)
-				spec.MatchesOnly = append(spec.MatchesOnly, false)
+				spec.Behaviors = append(spec.Behaviors, Isolated)
 			}
 			byteLevel = true
+		case "Metaspace":
+			if spec.Metaspace != nil || len(spec.Patterns) > 0 {
+				return unsupported("Metaspace after another pre-tokenizer")
+			}
+			m := &Metaspace{Replacement: p.Replacement, Prepend: p.PrependScheme, Split: p.Split == nil || *p.Split}
+			if m.Prepend == "" { // older files: add_prefix_space
+				m.Prepend = "always"
+				if p.AddPrefixSpace != nil && !*p.AddPrefixSpace {
+					m.Prepend = "never"
+				}
+			}
+			if m.Prepend != "always" && m.Prepend != "first" && m.Prepend != "never" {
+				return unsupported("Metaspace prepend_scheme %q", m.Prepend)
+			}
+			if utf8.RuneCountInString(m.Replacement) != 1 {
+				return unsupported("Metaspace replacement %q (one character is supported)", m.Replacement)
+			}
+			spec.Metaspace = m
 		default:
 			return unsupported("pre-tokenizer %q", p.Type)
 		}
 		return nil
 	}
-	if err := walk(pt); err != nil {
+	if noPreTokenizer {
+		// No pre-tokenizer (Llama 2): the text between added tokens is
+		// one piece.
+	} else if err := walk(pt); err != nil {
 		return nil, err
 	}
-	if !byteLevel {
-		return nil, unsupported("no ByteLevel pre-tokenizer: not a byte-level BPE")
+	if byteLevel && (spec.Metaspace != nil || f.Model.ByteFallback) {
+		return nil, unsupported("ByteLevel with Metaspace or byte_fallback")
 	}
-
+	// Without a ByteLevel pre-tokenizer the vocabulary is text
+	// (SentencePiece-style), which byte fallback or an unknown token must
+	// complete.
+	spec.CharLevel = !byteLevel
+	if spec.CharLevel && !f.Model.ByteFallback && f.Model.UnkToken == nil {
+		return nil, unsupported("no ByteLevel pre-tokenizer, byte_fallback or unk_token: characters outside the vocabulary have no token")
+	}
 	decode := byteDecoder()
+	if spec.CharLevel {
+		decode = nil
+	}
 	spec.Vocab = make([]string, len(f.Model.Vocab))
 	added := map[string]bool{}
 	for _, a := range f.AddedTokens {
 		added[a.Content] = true
 	}
 	for tok, id := range f.Model.Vocab {
-		raw, ok := decodeByteLevel(tok, decode)
+		raw, ok := tok, true
+		if decode != nil {
+			raw, ok = decodeByteLevel(tok, decode)
+		}
 		if !ok && added[tok] {
 			// An added token's entry (DeepSeek V3's <｜begin▁of▁sentence｜>):
 			// the byte-level model never makes it; the added token is
@@ -241,26 +352,19 @@ func ParseJSON(data []byte) (*Spec, error) {
 		if a.SingleWord || a.LStrip || a.RStrip {
 			return nil, unsupported("added token %q with single_word, lstrip or rstrip", a.Content)
 		}
-		if nfc && a.Normalized {
+		if len(spec.Normalizers) > 0 && a.Normalized {
 			return nil, unsupported("added token %q matched after normalization", a.Content)
 		}
 		spec.Added = append(spec.Added, a.AddedToken)
 	}
-	return spec, nil
-}
-
-// normForm returns the form of the spec's normalizer, or nil.
-func (spec *Spec) normForm() *norm.Form {
-	var f norm.Form
-	switch {
-	case spec.NFC:
-		f = norm.NFC
-	case spec.NFKC:
-		f = norm.NFKC
-	default:
-		return nil
+	if f.Model.UnkToken != nil && spec.CharLevel {
+		id, ok := f.Model.Vocab[*f.Model.UnkToken]
+		if !ok {
+			return nil, fmt.Errorf("unk_token %q is not in the vocabulary", *f.Model.UnkToken)
+		}
+		spec.Unk = id
 	}
-	return &f
+	return spec, nil
 }
 
 // posixClass finds a POSIX bracket class ([:alpha:] and the like) in a
@@ -365,16 +469,20 @@ func findHandWritten(patterns []string) (splitFunc, int, bool) {
 
 // splitter returns the pre-tokenizer for the patterns: a hand-written
 // scanner for a pattern in wide use, else the patterns applied in turn with
-// a backtracking regex engine. matchesOnly[i] drops the text between
-// matches of patterns[i]. reach is what handWritten says, or -1 for the
-// regex engine (whose patterns may look arbitrarily far ahead).
-func splitter(patterns []string, matchesOnly []bool) (split splitFunc, reach int, err error) {
-	if split, reach, ok := findHandWritten(patterns); ok {
+// a backtracking regex engine. behaviors[i] is what patterns[i] does with
+// its matches. reach is what handWritten says, or -1 for the regex engine
+// (whose patterns may look arbitrarily far ahead).
+func splitter(patterns []string, behaviors []SplitBehavior) (split splitFunc, reach int, err error) {
+	covering := true // the hand-written patterns match every character
+	for _, b := range behaviors {
+		covering = covering && (b == Isolated || b == MatchesOnly)
+	}
+	if split, reach, ok := findHandWritten(patterns); ok && covering {
 		return split, reach, nil
 	}
 	type step struct {
-		re          *regexp2.Regexp
-		matchesOnly bool
+		re       *regexp2.Regexp
+		behavior SplitBehavior
 	}
 	var steps []step
 	for i, p := range patterns {
@@ -382,14 +490,18 @@ func splitter(patterns []string, matchesOnly []bool) (split splitFunc, reach int
 		if err != nil {
 			return nil, 0, fmt.Errorf("pre-tokenizer pattern %q: %w", p, err)
 		}
-		steps = append(steps, step{re, i < len(matchesOnly) && matchesOnly[i]})
+		b := Isolated
+		if i < len(behaviors) {
+			b = behaviors[i]
+		}
+		steps = append(steps, step{re, b})
 	}
 	return func(s string, ends []int) []int {
 		pieces := []span{{0, len(s)}}
 		for _, st := range steps {
 			var next []span
 			for _, p := range pieces {
-				next = splitRegex(st.re, s, p, st.matchesOnly, next)
+				next = splitRegex(st.re, s, p, st.behavior, next)
 			}
 			pieces = next
 		}
@@ -411,10 +523,9 @@ func splitter(patterns []string, matchesOnly []bool) (split splitFunc, reach int
 // span is the piece s[start:end] of a text s.
 type span struct{ start, end int }
 
-// splitRegex cuts the piece p of s into the matches of re and the gaps
-// between them (Hugging Face's Isolated behaviour), or the matches alone
-// (Removed with invert), appending the pieces to out.
-func splitRegex(re *regexp2.Regexp, s string, p span, matchesOnly bool, out []span) []span {
+// splitRegex cuts the piece p of s at the matches of re as behavior says,
+// appending the pieces to out.
+func splitRegex(re *regexp2.Regexp, s string, p span, behavior SplitBehavior, out []span) []span {
 	text := s[p.start:p.end]
 	// regexp2 reports rune offsets; map them back to byte offsets (an
 	// invalid byte is one rune, U+FFFD).
@@ -427,21 +538,55 @@ func splitRegex(re *regexp2.Regexp, s string, p span, matchesOnly bool, out []sp
 		i += n
 	}
 	byteAt = append(byteAt, p.end)
+	add := func(a, b int) {
+		if b > a {
+			out = append(out, span{a, b})
+		}
+	}
 	prev := p.start
 	m, _ := re.FindRunesMatch(runes)
-	for m != nil {
+	for ; m != nil; m, _ = re.FindNextMatch(m) {
 		start, end := byteAt[m.Index], byteAt[m.Index+m.Length]
-		if start > prev && !matchesOnly {
-			out = append(out, span{prev, start})
+		if end == start {
+			continue
 		}
-		if end > start {
-			out = append(out, span{start, end})
+		switch behavior {
+		case Isolated:
+			add(prev, start)
+			add(start, end)
+			prev = end
+		case MatchesOnly:
+			add(start, end)
+			prev = end
+		case Removed:
+			add(prev, start)
+			prev = end
+		case MergedWithPrevious:
+			add(prev, end)
+			prev = end
+		case MergedWithNext:
+			add(prev, start)
+			prev = start
 		}
-		prev = end
-		m, _ = re.FindNextMatch(m)
 	}
-	if prev < p.end && !matchesOnly {
-		out = append(out, span{prev, p.end})
+	if behavior != MatchesOnly {
+		add(prev, p.end)
 	}
 	return out
+}
+
+// splitMetaspace returns the pre-tokenizer part of m: with Split, each
+// replacement character starts a piece (Hugging Face's MergedWithNext);
+// else the text is one piece.
+func splitMetaspace(m *Metaspace) splitFunc {
+	return func(s string, ends []int) []int {
+		if m.Split {
+			for i := 1; i < len(s); i++ {
+				if strings.HasPrefix(s[i:], m.Replacement) {
+					ends = append(ends, i)
+				}
+			}
+		}
+		return append(ends, len(s))
+	}
 }

@@ -44,18 +44,33 @@ func TestParseJSONRefuses(t *testing.T) {
 		change func(map[string]any)
 		want   string // in the error
 	}{
-		{"lowercase normalizer", func(m map[string]any) { m["normalizer"] = map[string]any{"type": "Lowercase"} }, `normalizer {"type":"Lowercase"}`},
+		{"lowercase normalizer", func(m map[string]any) { m["normalizer"] = map[string]any{"type": "Lowercase"} }, `normalizer "Lowercase"`},
 		{"two normalizers", func(m map[string]any) {
 			m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"type": "NFC"}, map[string]any{"type": "Lowercase"}}}
 		}, "normalizer"},
 		{"POSIX class", func(m map[string]any) { m["pre_tokenizer"] = split(`[[:alpha:]]+|\s+`) }, "POSIX class"},
-		{"Split Removed", func(m map[string]any) {
+		{"Split Contiguous", func(m map[string]any) {
 			p := split(`\s+`)
-			p["pretokenizers"].([]any)[0].(map[string]any)["behavior"] = "Removed"
+			p["pretokenizers"].([]any)[0].(map[string]any)["behavior"] = "Contiguous"
 			m["pre_tokenizer"] = p
-		}, `Split behaviour "Removed" (invert=false)`},
-		{"Metaspace", func(m map[string]any) { m["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁"} }, `pre-tokenizer "Metaspace"`},
-		{"byte fallback", func(m map[string]any) { m["model"].(map[string]any)["byte_fallback"] = true }, "byte_fallback"},
+		}, `Split behaviour "Contiguous" (invert=false)`},
+		{"Metaspace with no byte fallback or unknown token", func(m map[string]any) {
+			m["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁"}
+		}, "byte_fallback or unk_token"},
+		{"Metaspace prepend scheme", func(m map[string]any) {
+			m["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "sometimes"}
+		}, `prepend_scheme "sometimes"`},
+		{"byte fallback on bytes", func(m map[string]any) { m["model"].(map[string]any)["byte_fallback"] = true }, "ByteLevel with Metaspace or byte_fallback"},
+		{"Replace of a regex", func(m map[string]any) {
+			m["normalizer"] = map[string]any{"type": "Replace", "pattern": map[string]any{"Regex": " +"}, "content": "▁"}
+		}, "Replace of a regex"},
+		{"Unigram", func(m map[string]any) { m["model"].(map[string]any)["type"] = "Unigram" }, `model type "Unigram"`},
+		{"Split MergedWithPrevious inverted", func(m map[string]any) {
+			p := split(`\s+`)
+			p["pretokenizers"].([]any)[0].(map[string]any)["behavior"] = "MergedWithPrevious"
+			p["pretokenizers"].([]any)[0].(map[string]any)["invert"] = true
+			m["pre_tokenizer"] = p
+		}, `Split behaviour "MergedWithPrevious" (invert=true)`},
 		{"a vocabulary entry no byte-level model makes", func(m map[string]any) { m["model"].(map[string]any)["vocab"].(map[string]any)["<｜x｜>"] = 271.0 }, "is not byte-level"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,10 +102,10 @@ func TestParseJSONAcceptsNoOps(t *testing.T) {
 	}{
 		{"empty normalizer sequence (DeepSeek V3)", func(m map[string]any) {
 			m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{}}
-		}, func(s *Spec) bool { return !s.NFC && !s.NFKC }},
+		}, func(s *Spec) bool { return len(s.Normalizers) == 0 }},
 		{"a sequence of NFC alone", func(m map[string]any) {
 			m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"type": "NFC"}}}
-		}, func(s *Spec) bool { return s.NFC }},
+		}, func(s *Spec) bool { return len(s.Normalizers) == 1 && s.Normalizers[0].Kind == "NFC" }},
 		{"an added token's own vocabulary entry (DeepSeek V3's <｜begin▁of▁sentence｜>)", func(m map[string]any) {
 			m["model"].(map[string]any)["vocab"].(map[string]any)["<｜begin▁of▁sentence｜>"] = 271.0
 			m["added_tokens"] = append(m["added_tokens"].([]any), map[string]any{"id": 271.0, "content": "<｜begin▁of▁sentence｜>", "special": true})

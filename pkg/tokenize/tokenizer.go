@@ -1,18 +1,22 @@
 // Package tokenize turns prompt text into token ids exactly as the Hugging
-// Face tokenizers library does with add_special_tokens=False, for
-// byte-level BPE tokenizers (Llama 3, DeepSeek-R1-Distill-Llama, Qwen2/3
-// with their NFC normalizer, GPT-2 style, and OpenAI's cl100k_base and
-// o200k_base).
+// Face tokenizers library does with add_special_tokens=False, for BPE
+// tokenizers: byte-level (Llama 3, DeepSeek-R1-Distill-Llama and V3, Qwen2/3
+// with their NFC normalizer, gpt-oss, GPT-2 style, and OpenAI's cl100k_base
+// and o200k_base) and SentencePiece-style with byte fallback (Llama 2,
+// Mistral, Gemma).
 //
 // Encoding has three steps, as in Hugging Face tokenizers:
 //
 //  1. Added tokens (<|eot_id|>, <think>, ...) are cut out of the text first,
 //     leftmost-longest, even when they are special: add_special_tokens=False
 //     only drops the BOS that the post-processor would add.
-//  2. The rest is cut into pieces by the pre-tokenizer pattern. The Llama 3
-//     pattern has a hand-written scanner (splitLlama3); other patterns run
-//     on a backtracking regex engine.
-//  3. Each piece is encoded with byte-level BPE.
+//  2. The rest is normalized (NFC, NFKC, Prepend, Replace), then cut into
+//     pieces by the pre-tokenizer: patterns in wide use have hand-written
+//     scanners (handWritten), others run on a backtracking regex engine;
+//     Metaspace cuts before each SentencePiece space.
+//  3. Each piece is encoded with BPE, from its bytes (byte-level) or from
+//     its characters (SentencePiece-style, bytes as <0xXX> tokens for
+//     characters outside the vocabulary).
 //
 // Text is a Go string. Invalid UTF-8 cannot reach Hugging Face (Python and
 // Rust strings are valid Unicode); here each invalid byte is one character
@@ -24,21 +28,20 @@ import (
 	"sort"
 	"strings"
 	"unsafe"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Tokenizer holds an immutable tokenizer; it is safe for concurrent use.
 // Encoding goes through an Encoder, which keeps a per-goroutine cache.
 type Tokenizer struct {
-	name       string
-	model      *bpe
-	added      []addedToken // sorted by content, longest first among equal prefixes
-	first      [256]bool    // first bytes of added tokens
-	maxAdded   int          // length of the longest added token
-	normalizer *norm.Form   // the normalizer of the text between added tokens (NFC or NFKC), or nil
-	split      splitFunc
-	reach      int // bytes the split may read past a cut (see handWritten); -1: no cuts
+	name        string
+	model       *bpe
+	added       []addedToken // sorted by content, longest first among equal prefixes
+	first       [256]bool    // first bytes of added tokens
+	maxAdded    int          // length of the longest added token
+	normalizers []Normalizer // applied to the text between added tokens
+	metaspace   *Metaspace   // SentencePiece's pre-tokenizer, or nil
+	split       splitFunc
+	reach       int // bytes the split may read past a cut (see handWritten); -1: no cuts
 }
 
 type addedToken struct {
@@ -59,18 +62,36 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 			return nil, err
 		}
 	}
-	for b := 0; b < 256; b++ {
-		id, ok := m.vocab.get(string([]byte{byte(b)}))
-		if !ok {
-			return nil, fmt.Errorf("tokenizer %s: byte 0x%02x has no token: not a byte-level BPE", name, b)
+	if spec.CharLevel {
+		m.charLevel, m.fuseUnk, m.unk = true, spec.FuseUnk, int32(spec.Unk)
+		for b := 0; b < 256; b++ {
+			m.byteID[b] = -1
+			if id, ok := m.vocab.get(fmt.Sprintf("<0x%02X>", b)); ok && spec.ByteFallback {
+				m.byteID[b] = id
+			}
 		}
-		m.byteID[b] = id
+	} else {
+		for b := 0; b < 256; b++ {
+			id, ok := m.vocab.get(string([]byte{byte(b)}))
+			if !ok {
+				return nil, fmt.Errorf("tokenizer %s: byte 0x%02x has no token: not a byte-level BPE", name, b)
+			}
+			m.byteID[b] = id
+		}
 	}
-	split, reach, err := splitter(spec.Patterns, spec.MatchesOnly)
+	split, reach, err := splitter(spec.Patterns, spec.Behaviors)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
 	}
-	base := &Tokenizer{model: m, normalizer: spec.normForm(), split: split, reach: reach}
+	if ms := spec.Metaspace; ms != nil {
+		split, reach = splitMetaspace(ms), -1
+	}
+	for _, n := range spec.Normalizers {
+		if n.Kind == "Prepend" || n.Kind == "Replace" {
+			reach = -1 // offsets move: no cuts
+		}
+	}
+	base := &Tokenizer{model: m, normalizers: spec.Normalizers, metaspace: spec.Metaspace, split: split, reach: reach}
 	return base.WithAdded(name, spec.Added), nil
 }
 
@@ -102,7 +123,7 @@ func (m *bpe) build(name string, spec *Spec) error {
 // models that differ only in their special tokens (Llama 3.0 and 3.1)
 // share the costly part.
 func (t *Tokenizer) WithAdded(name string, added []AddedToken) *Tokenizer {
-	n := &Tokenizer{name: name, model: t.model, normalizer: t.normalizer, split: t.split, reach: t.reach}
+	n := &Tokenizer{name: name, model: t.model, normalizers: t.normalizers, metaspace: t.metaspace, split: t.split, reach: t.reach}
 	for _, a := range added {
 		if a.Content == "" {
 			continue
@@ -191,10 +212,10 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 	if from == to {
 		return dst, cuts
 	}
-	seg := text[from:to]
-	if f := e.t.normalizer; f != nil && !isNormalHF(*f, seg) {
+	seg, changed := e.t.normalize(text[from:to], from == 0)
+	if changed {
 		// Offsets in the normalized text are not offsets in text: no cuts.
-		seg, record = normalizeHF(*f, seg), false
+		record = false
 	}
 	record = record && e.t.reach >= 0
 	e.ends = e.t.split(seg, e.ends[:0])
@@ -228,7 +249,7 @@ func isSpaceByte(c byte) bool {
 
 func (e *Encoder) appendPiece(dst []int, piece string) []int {
 	m := e.t.model
-	if len(piece) == 1 {
+	if len(piece) == 1 && !m.charLevel {
 		return append(dst, int(m.byteID[piece[0]]))
 	}
 	if ids, ok := e.cache[piece]; ok {

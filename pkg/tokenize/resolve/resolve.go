@@ -169,7 +169,7 @@ func fromFile(name, path string, getenv hfhub.Env) (*tokenize.Tokenizer, error) 
 
 // compiledVersion changes when the compiled form or the tokenizer's
 // behaviour changes: an older cache file is then not found, and rebuilt.
-const compiledVersion = "v3"
+const compiledVersion = "v4"
 
 // compiledPath is where the compiled form of the tokenizer.json whose
 // SHA-256 is sum is cached: $AGENTTRACE_CACHE_DIR, else $XDG_CACHE_HOME,
