@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -482,26 +483,35 @@ func splitter(patterns []string, behaviors []SplitBehavior) (split splitFunc, re
 	}
 	type step struct {
 		re       *regexp2.Regexp
+		literal  string // the pattern when it is a plain string (Gemma's " "), found without the regex engine
 		behavior SplitBehavior
 	}
 	var steps []step
 	for i, p := range patterns {
-		re, err := regexp2.Compile(p, regexp2.Unicode)
-		if err != nil {
-			return nil, 0, fmt.Errorf("pre-tokenizer pattern %q: %w", p, err)
-		}
 		b := Isolated
 		if i < len(behaviors) {
 			b = behaviors[i]
 		}
-		steps = append(steps, step{re, b})
+		if lit, ok := literalPattern(p); ok {
+			steps = append(steps, step{literal: lit, behavior: b})
+			continue
+		}
+		re, err := regexp2.Compile(p, regexp2.Unicode)
+		if err != nil {
+			return nil, 0, fmt.Errorf("pre-tokenizer pattern %q: %w", p, err)
+		}
+		steps = append(steps, step{re: re, behavior: b})
 	}
 	return func(s string, ends []int) []int {
 		pieces := []span{{0, len(s)}}
 		for _, st := range steps {
 			var next []span
 			for _, p := range pieces {
-				next = splitRegex(st.re, s, p, st.behavior, next)
+				if st.re == nil {
+					next = splitLiteral(st.literal, s, p, st.behavior, next)
+				} else {
+					next = splitRegex(st.re, s, p, st.behavior, next)
+				}
 			}
 			pieces = next
 		}
@@ -538,18 +548,51 @@ func splitRegex(re *regexp2.Regexp, s string, p span, behavior SplitBehavior, ou
 		i += n
 	}
 	byteAt = append(byteAt, p.end)
+	var matches []span
+	m, _ := re.FindRunesMatch(runes)
+	for ; m != nil; m, _ = re.FindNextMatch(m) {
+		if m.Length > 0 {
+			matches = append(matches, span{byteAt[m.Index], byteAt[m.Index+m.Length]})
+		}
+	}
+	return splitAt(p, matches, behavior, out)
+}
+
+// splitLiteral is splitRegex for a pattern that is a plain string.
+func splitLiteral(lit, s string, p span, behavior SplitBehavior, out []span) []span {
+	var matches []span
+	for i := p.start; i < p.end; {
+		j := strings.Index(s[i:p.end], lit)
+		if j < 0 {
+			break
+		}
+		matches = append(matches, span{i + j, i + j + len(lit)})
+		i += j + len(lit)
+	}
+	return splitAt(p, matches, behavior, out)
+}
+
+// literalPattern returns the text a regular expression matches when it is
+// a plain string of one or more characters.
+func literalPattern(p string) (string, bool) {
+	re, err := syntax.Parse(p, syntax.Perl)
+	if err != nil || re.Op != syntax.OpLiteral || re.Flags&syntax.FoldCase != 0 || len(re.Rune) == 0 {
+		return "", false
+	}
+	return string(re.Rune), true
+}
+
+// splitAt cuts the piece p at the non-empty matches (in order) as behavior
+// says, appending the pieces to out.
+func splitAt(p span, matches []span, behavior SplitBehavior, out []span) []span {
 	add := func(a, b int) {
 		if b > a {
 			out = append(out, span{a, b})
 		}
 	}
 	prev := p.start
-	m, _ := re.FindRunesMatch(runes)
-	for ; m != nil; m, _ = re.FindNextMatch(m) {
-		start, end := byteAt[m.Index], byteAt[m.Index+m.Length]
-		if end == start {
-			continue
-		}
+	for _, m := range matches {
+		start, end := m.start, m.end
 		switch behavior {
 		case Isolated:
 			add(prev, start)

@@ -25,6 +25,7 @@ package tokenize
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unsafe"
@@ -35,11 +36,11 @@ import (
 type Tokenizer struct {
 	name        string
 	model       *bpe
-	added       []addedToken // sorted by content, longest first among equal prefixes
-	first       [256]bool    // first bytes of added tokens
-	maxAdded    int          // length of the longest added token
-	normalizers []Normalizer // applied to the text between added tokens
-	metaspace   *Metaspace   // SentencePiece's pre-tokenizer, or nil
+	added       map[string]int // added token content -> id
+	lengths     [256][]int     // lengths of the added tokens by first byte, longest first
+	maxAdded    int            // length of the longest added token
+	normalizers []Normalizer   // applied to the text between added tokens
+	metaspace   *Metaspace     // SentencePiece's pre-tokenizer, or nil
 	split       splitFunc
 	reach       int // bytes the split may read past a cut (see handWritten); -1: no cuts
 }
@@ -91,6 +92,15 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 			reach = -1 // offsets move: no cuts
 		}
 	}
+	if c := newSpaceCuts(spec); c != nil {
+		inner := split
+		split = func(s string, ends []int) []int {
+			n := len(ends)
+			ends = inner(s, ends)
+			pieces := append([]int(nil), ends[n:]...)
+			return c.refine(s, pieces, ends[:n])
+		}
+	}
 	base := &Tokenizer{model: m, normalizers: spec.Normalizers, metaspace: spec.Metaspace, split: split, reach: reach}
 	return base.WithAdded(name, spec.Added), nil
 }
@@ -124,23 +134,35 @@ func (m *bpe) build(name string, spec *Spec) error {
 // share the costly part.
 func (t *Tokenizer) WithAdded(name string, added []AddedToken) *Tokenizer {
 	n := &Tokenizer{name: name, model: t.model, normalizers: t.normalizers, metaspace: t.metaspace, split: t.split, reach: t.reach}
+	n.added = make(map[string]int, len(added))
 	for _, a := range added {
 		if a.Content == "" {
 			continue
 		}
-		n.added = append(n.added, addedToken{a.Content, a.ID})
-		n.first[a.Content[0]] = true
+		c := a.Content[0]
+		if !slices.Contains(n.lengths[c], len(a.Content)) {
+			n.lengths[c] = append(n.lengths[c], len(a.Content))
+		}
+		if _, dup := n.added[a.Content]; !dup { // the first of equal contents wins
+			n.added[a.Content] = a.ID
+		}
 		n.maxAdded = max(n.maxAdded, len(a.Content))
 	}
-	sort.Slice(n.added, func(i, j int) bool { return len(n.added[i].content) > len(n.added[j].content) })
+	for c := range n.lengths {
+		sort.Sort(sort.Reverse(sort.IntSlice(n.lengths[c])))
+	}
 	return n
 }
 
-// matchAdded returns the longest added token at s[i:], if any.
+// matchAdded returns the longest added token at s[i:], if any: a lookup
+// per distinct length of the added tokens starting with s[i] (Gemma 3 has
+// 6,415 added tokens, of a few dozen lengths).
 func (t *Tokenizer) matchAdded(s string, i int) (addedToken, bool) {
-	for _, a := range t.added { // longest first
-		if strings.HasPrefix(s[i:], a.content) {
-			return a, true
+	for _, l := range t.lengths[s[i]] { // longest first
+		if i+l <= len(s) {
+			if id, ok := t.added[s[i:i+l]]; ok {
+				return addedToken{s[i : i+l], id}, true
+			}
 		}
 	}
 	return addedToken{}, false
@@ -193,7 +215,7 @@ func (e *Encoder) AppendCuts(dst []int, text string, cuts []Cut, record bool) ([
 	start := 0
 	if len(t.added) > 0 {
 		for i := 0; i < len(text); i++ {
-			if !t.first[text[i]] {
+			if t.lengths[text[i]] == nil {
 				continue
 			}
 			if a, ok := t.matchAdded(text, i); ok {
