@@ -481,6 +481,13 @@ func splitter(patterns []string, behaviors []SplitBehavior) (split splitFunc, re
 	if split, reach, ok := findHandWritten(patterns); ok && covering {
 		return split, reach, nil
 	}
+	split, err = engineSplitter(patterns, behaviors)
+	return split, -1, err
+}
+
+// engineSplitter returns the pre-tokenizer that applies the patterns in
+// turn with a backtracking regex engine (a plain string without it).
+func engineSplitter(patterns []string, behaviors []SplitBehavior) (splitFunc, error) {
 	type step struct {
 		re       *regexp2.Regexp
 		literal  string // the pattern when it is a plain string (Gemma's " "), found without the regex engine
@@ -498,7 +505,7 @@ func splitter(patterns []string, behaviors []SplitBehavior) (split splitFunc, re
 		}
 		re, err := regexp2.Compile(p, regexp2.Unicode)
 		if err != nil {
-			return nil, 0, fmt.Errorf("pre-tokenizer pattern %q: %w", p, err)
+			return nil, fmt.Errorf("pre-tokenizer pattern %q: %w", p, err)
 		}
 		steps = append(steps, step{re: re, behavior: b})
 	}
@@ -527,7 +534,7 @@ func splitter(patterns []string, behaviors []SplitBehavior) (split splitFunc, re
 			ends = append(ends, ^len(s))
 		}
 		return ends
-	}, -1, nil
+	}, nil
 }
 
 // span is the piece s[start:end] of a text s.
