@@ -68,7 +68,7 @@ func BenchmarkFamilies(b *testing.B) {
 		{"spaces", strings.Repeat("     \t  x", 1<<17)},
 		{"controls", run([]rune("\x01\x02\x7f\u200b"))},
 	}
-	for _, name := range []string{"qwen3", "gptoss", "gpt4o", "deepseek_v3", "gpt35turbo", "llama2", "gemma3", "llama2-metaspace-always-split"} {
+	for _, name := range []string{"qwen3", "gptoss", "gpt4o", "deepseek_v3", "gpt35turbo", "gpt2", "llama2", "gemma3", "llama2-metaspace-always-split"} {
 		tok := toks[name]
 		if tok == nil {
 			continue

@@ -446,11 +446,12 @@ var handWritten = []struct {
 	{[]string{qwen2Pattern}, splitQwen2, 4},
 	{[]string{o200kPattern}, splitO200k, 4},
 	{deepSeekPatterns, splitDeepSeek, 8},
+	{[]string{gpt2Pattern}, splitGPT2, 4},
 }
 
 // HandWritten reports whether the pre-tokenizer patterns have a scanner
 // written by hand: the Llama 3 / cl100k, Qwen2/2.5/3, o200k (GPT-4o,
-// gpt-oss) and DeepSeek V3 patterns. Others run on a regex engine: slower,
+// gpt-oss), DeepSeek V3 and GPT-2 patterns. Others run on a regex engine: slower,
 // with Unicode 15.0 properties rather than Hugging Face's 16.0 (about 5,000
 // code points added in 15.1 and 16.0 may split differently), and with no
 // token reuse between the calls of a conversation.
