@@ -155,6 +155,20 @@ func TestUnsupportedAndUnknown(t *testing.T) {
 	}
 }
 
+// gpt-oss names resolve offline to the built-in o200k_harmony.
+func TestGptOssIsBuiltIn(t *testing.T) {
+	for _, name := range []string{"openai/gpt-oss-20b", "openai/gpt-oss-120b", "o200k_harmony"} {
+		tok, src, err := Resolve(context.Background(), name, Options{Getenv: env(map[string]string{"HF_HUB_OFFLINE": "1"})})
+		if err != nil || src != "built-in" {
+			t.Fatalf("%s: %v %v", name, src, err)
+		}
+		// The ids Hugging Face gives with gpt-oss's own tokenizer.json.
+		if got := tok.NewEncoder().Encode("<|start|>user<|message|>hi<|end|>"); !slices.Equal(got, []int{200006, 1428, 200008, 3686, 200007}) {
+			t.Errorf("%s: got %v", name, got)
+		}
+	}
+}
+
 func TestInfer(t *testing.T) {
 	for _, tc := range []struct {
 		models []string
@@ -165,6 +179,7 @@ func TestInfer(t *testing.T) {
 		{[]string{"meta/llama-3-70b"}, "meta-llama/Meta-Llama-3-70B-Instruct"},
 		{[]string{"deepseek-ai/deepseek-r1-distill-llama-70b"}, "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"},
 		{[]string{"gpt-5.2"}, DefaultTokenizer},
+		{[]string{"openai/gpt-oss-20b"}, "openai/gpt-oss-120b"}, // same tokenizer, built in
 		{nil, DefaultTokenizer},
 	} {
 		if got, reason := Infer(tc.models); got != tc.want || reason == "" {
