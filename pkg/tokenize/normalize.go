@@ -170,6 +170,14 @@ func (t *Tokenizer) normalize(seg string, first bool) (string, bool) {
 			}
 		case "Replace":
 			out = strings.ReplaceAll(out, n.From, n.To)
+		case "Strip", "StripLeft", "StripRight":
+			isSpace := func(r rune) bool { return propsOf(r)&propSpace != 0 }
+			if n.Kind != "StripRight" {
+				out = strings.TrimLeftFunc(out, isSpace)
+			}
+			if n.Kind != "StripLeft" {
+				out = strings.TrimRightFunc(out, isSpace)
+			}
 		}
 	}
 	if ms := t.metaspace; ms != nil {

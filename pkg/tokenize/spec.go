@@ -62,7 +62,10 @@ const (
 
 // Normalizer is one step of a tokenizer's normalizer.
 type Normalizer struct {
-	Kind string // "NFC", "NFKC", "Prepend" (To before non-empty text) or "Replace" (each From by To)
+	// "NFC", "NFKC", "Prepend" (To before non-empty text), "Replace" (each
+	// From by To), "Strip", "StripLeft" or "StripRight" (white space at both
+	// ends, the start, the end).
+	Kind string
 	From string
 	To   string
 }
@@ -136,12 +139,14 @@ type normalizerJSON struct {
 	Prepend     string
 	Pattern     struct{ String, Regex *string }
 	Content     string
+	StripLeft   bool `json:"strip_left"`
+	StripRight  bool `json:"strip_right"`
 }
 
 // ParseJSON reads a Hugging Face tokenizer.json. It accepts BPE models,
 // byte-level (GPT-2 style: Llama 3, Qwen, DeepSeek, gpt-oss) or
 // SentencePiece-style (characters with byte fallback: Llama 2, Mistral,
-// Gemma); normalizers NFC, NFKC, Prepend and Replace of a string;
+// Gemma); normalizers NFC, NFKC, Prepend, Replace of a string and Strip;
 // pre-tokenizers Split, ByteLevel and Metaspace. Anything else is refused
 // with an error wrapping ErrUnsupported, naming the part.
 func ParseJSON(data []byte) (*Spec, error) {
@@ -183,8 +188,17 @@ func ParseJSON(data []byte) (*Spec, error) {
 					return unsupported("normalizer Replace of a regex (only of a string)")
 				}
 				spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: "Replace", From: *nj.Pattern.String, To: nj.Content})
+			case "Strip":
+				switch {
+				case nj.StripLeft && nj.StripRight:
+					spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: "Strip"})
+				case nj.StripLeft:
+					spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: "StripLeft"})
+				case nj.StripRight:
+					spec.Normalizers = append(spec.Normalizers, Normalizer{Kind: "StripRight"})
+				}
 			default:
-				return unsupported("normalizer %q in %s (NFC, NFKC, Prepend and Replace are supported)", nj.Type, abbrev(n))
+				return unsupported("normalizer %q in %s (NFC, NFKC, Prepend, Replace and Strip are supported)", nj.Type, abbrev(n))
 			}
 			return nil
 		}

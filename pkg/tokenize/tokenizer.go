@@ -88,7 +88,7 @@ func New(name string, spec *Spec) (*Tokenizer, error) {
 		split, reach = splitMetaspace(ms), -1
 	}
 	for _, n := range spec.Normalizers {
-		if n.Kind == "Prepend" || n.Kind == "Replace" {
+		if n.Kind != "NFC" && n.Kind != "NFKC" {
 			reach = -1 // offsets move: no cuts
 		}
 	}
