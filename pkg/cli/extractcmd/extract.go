@@ -17,6 +17,7 @@ import (
 	"agenttrace/pkg/cli"
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/nat"
+	"agenttrace/pkg/natsteps"
 	"agenttrace/pkg/progress"
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/telemetry"
@@ -26,13 +27,18 @@ import (
 const extractHelp = `Read agent traces and write one JSON record per LLM call.
 
 Inputs are NAT profiler traces (all_requests_profiler_traces.json: a JSON
-array of requests) or telemetry JSONL (one event per line; llm_call events
-become records, tool_call and other events are dropped). The format is
-detected per input unless --format says it. With no FILE, or FILE "-",
-standard input is read.
+array of requests), NAT step streams (what NAT's "file" telemetry exporter
+writes: one IntermediateStep per line, requests interleaved) or telemetry
+JSONL (one event per line; llm_call events become records, tool_call and
+other events are dropped). The format is detected per input unless --format
+says it. With no FILE, or FILE "-", standard input is read.
 
 NAT traces are streamed: memory is bounded by the largest request, not the
-file. Telemetry is sorted by (session_id, timestamp) as the reference does,
+file. A step stream has no request_number: a request is a top-level span
+(WORKFLOW_START to WORKFLOW_END) with the steps under it (by parent_id),
+numbered in the order requests start (conv_0, conv_1, ...) and written as
+each ends; memory is bounded by the requests open at once. Requests the
+stream never ends (a crash) are written at the end, with a warning. Telemetry is sorted by (session_id, timestamp) as the reference does,
 in two passes: the first keeps, per llm_call, its session, timestamp and
 place in the input (tens of bytes); the second reads the calls back in
 order, a session at a time, so memory is bounded by the largest session.
@@ -49,7 +55,7 @@ usage; see the README's record contract. A summary goes to stderr.
 // ExtractCmd is the grammar of trace-extract.
 type ExtractCmd struct {
 	Files        []string `arg:"" optional:"" name:"FILE" help:"Trace files to read (default: standard input)."`
-	Format       string   `enum:"auto,nat,telemetry" default:"auto" help:"Input format: auto, nat or telemetry."`
+	Format       string   `enum:"auto,nat,nat-steps,telemetry" default:"auto" help:"Input format: auto, nat (profiler JSON), nat-steps (NAT's file exporter, one step per line) or telemetry."`
 	Delay        string   `placeholder:"MS|auto|none" complete:"auto,none,500" help:"Delay before every call of a session but its first: a number of ms (default: 500 for NAT as the reference, none for telemetry), 'auto' for the real gap since the end of the session's previous call, or 'none'."`
 	Timestamps   bool     `help:"Add timestamp: ms since the start of the first call (aiperf's fixed-schedule replay)."`
 	Threads      bool     `help:"Split each session into conversation threads (interleaved agents): session_id becomes SESSION/N, the original goes to parent_session."`
@@ -162,9 +168,12 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 		}
 		x.st = extractStats{}
 		var err error
-		if format == "nat" {
+		switch format {
+		case "nat":
 			err = x.nat(br, in.Name)
-		} else {
+		case "nat-steps":
+			err = x.natSteps(br, in.Name)
+		default:
 			err = x.telemetry(in, br, in.Name)
 		}
 		bar.Stop()
@@ -196,6 +205,10 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 // emptyReason says why an input gave no record.
 func (x *extractor) emptyReason(name, format string) string {
 	switch {
+	case format == "nat-steps" && x.st.requests == 0:
+		return fmt.Sprintf("%s holds no NAT step", name)
+	case format == "nat-steps" && x.st.noCalls == x.st.requests:
+		return fmt.Sprintf("none of the %d NAT requests of %s has an LLM call (LLM_START and LLM_END with one UUID)", x.st.requests, name)
 	case format == "nat" && x.st.requests == 0 && x.skipped > 0:
 		return fmt.Sprintf("%s: --skip-requests %d skips all of its %d requests", name, x.cmd.SkipRequests, x.skipped)
 	case format == "nat" && x.st.requests == 0:
@@ -231,6 +244,14 @@ func sniff(br *bufio.Reader) (string, error) {
 		case '[':
 			return "nat", nil
 		case '{':
+			// One JSON object per line: NAT steps or telemetry events.
+			line, _ := br.Peek(br.Buffered())
+			if j := bytes.IndexByte(line, '\n'); j >= 0 {
+				line = line[:j]
+			}
+			if natsteps.LooksLikeSteps(line) {
+				return "nat-steps", nil
+			}
 			return "telemetry", nil
 		}
 		return "", fmt.Errorf("at byte offset %d: not a NAT trace (a JSON array of requests) nor telemetry JSONL (one JSON event per line); use --format to say which it is", i)
@@ -269,20 +290,7 @@ func (x *extractor) warnf(name, format string, args ...any) {
 
 func (x *extractor) nat(r io.Reader, name string) error {
 	sc := nat.NewArrayScanner(r)
-	x.skipped, x.seen, x.again, x.numbers, x.unnumbered = 0, nil, nil, map[string]bool{}, 0
-	defer func() {
-		if x.unnumbered > 0 {
-			verb := "have"
-			if x.unnumbered == 1 {
-				verb = "has"
-			}
-			x.warnf(name, "%s %s no request_number: each such request is session conv_atN, N its place in the file (the reference calls them all conv_0)", count(x.unnumbered, "request"), verb)
-		}
-		if len(x.again) > 0 {
-			x.warnf(name, "request_number %s came again: the later requests' calls continue the same session (conv_N), as the reference writes them and aiperf, which groups rows by session_id, replays them",
-				strings.Join(x.again, ", "))
-		}
-	}()
+	defer x.natStart(name)()
 	for i := 0; ; i++ {
 		elem, err := sc.Next()
 		if err == io.EOF {
@@ -300,60 +308,121 @@ func (x *extractor) nat(r io.Reader, name string) error {
 		if err != nil {
 			return cli.DataError(fmt.Errorf("%s: %w", name, err))
 		}
-		if i < x.cmd.SkipRequests {
-			x.skipped++
-			continue
-		}
-		if x.cmd.NumRequests != nil && i-x.cmd.SkipRequests >= *x.cmd.NumRequests {
-			return nil // the reference slices the list; we can stop reading
-		}
-		req, err := nat.Decode(elem)
-		if err != nil {
-			if x.cmd.SkipInvalid {
-				x.st.invalid++
-				continue
-			}
-			return cli.DataError(fmt.Errorf("%s: request element %d (byte offset %d): %w", name, i, sc.Offset(), err))
-		}
-		x.st.requests++
-		x.st.unmatchedEnds += req.UnmatchedEnds
-		x.st.unmatchedSt += req.UnmatchedStarts
-		x.st.nonText += req.NonText
-		if len(req.Calls) == 0 {
-			x.st.noCalls++
-			continue
-		}
-		calls := make([]call, 0, len(req.Calls))
-		for _, c := range req.Calls {
-			out, prompt, hasPrompt := c.CompletionTokens, c.PromptTokens, c.HasPromptTokens
-			if x.cmd.Usage == "stream" && c.HasStreamUsage &&
-				(c.StreamCompletionTokens != out || c.StreamPromptTokens != prompt) {
-				out, prompt, hasPrompt = c.StreamCompletionTokens, c.StreamPromptTokens, c.StreamPromptTokens > 0 || hasPrompt
-				x.st.usageFixed++
-			}
-			calls = append(calls, call{
-				request: req.Number, model: c.Model, function: c.Function, messages: c.Messages, tools: c.Tools,
-				output: out, prompt: prompt, hasPrompt: hasPrompt,
-				startMs: c.StartTime * 1000, endMs: c.EndTime * 1000, latencyMs: math.NaN(),
-			})
-		}
-		session := "conv_" + req.Number
-		if req.Number == "" {
-			// No request_number: the reference calls it conv_0, which
-			// would join request 0's session in a replay. Its place in
-			// the file names it instead.
-			session = "conv_at" + strconv.Itoa(i)
-			x.unnumbered++
-		} else {
-			if x.numbers[req.Number] && !slices.Contains(x.again, req.Number) {
-				x.again = append(x.again, req.Number)
-			}
-			x.numbers[req.Number] = true
-		}
-		if err := x.emitSession("nat", session, calls); err != nil {
+		done, err := x.natRequest(name, i, elem, func() string {
+			return fmt.Sprintf("request element %d (byte offset %d)", i, sc.Offset())
+		})
+		if done || err != nil {
 			return err
 		}
 	}
+}
+
+// natSteps reads NAT's step stream (natsteps): each request, as it ends,
+// goes the way of a profiler trace's.
+func (x *extractor) natSteps(r io.Reader, name string) error {
+	rd := natsteps.NewReader(r, name, x.cmd.SkipInvalid)
+	defer x.natStart(name)()
+	unended := 0
+	defer func() {
+		x.st.invalid += rd.Invalid
+		if unended > 0 {
+			x.warnf(name, "%s never ended (the stream stops first: a crash, or a copy taken mid-run): their complete LLM calls are kept", count(unended, "request"))
+		}
+	}()
+	for i := 0; ; i++ {
+		req, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return cli.DataError(err)
+		}
+		if !req.Ended {
+			unended++
+		}
+		done, err := x.natRequest(name, i, req.Elem, func() string {
+			return fmt.Sprintf("request %d (first step on line %d)", req.Number, req.Line)
+		})
+		if done || err != nil {
+			return err
+		}
+	}
+}
+
+// natStart resets the per-input NAT state and returns what warns, at the
+// end of the input, of unnumbered and repeated requests.
+func (x *extractor) natStart(name string) func() {
+	x.skipped, x.seen, x.again, x.numbers, x.unnumbered = 0, nil, nil, map[string]bool{}, 0
+	return func() {
+		if x.unnumbered > 0 {
+			verb := "have"
+			if x.unnumbered == 1 {
+				verb = "has"
+			}
+			x.warnf(name, "%s %s no request_number: each such request is session conv_atN, N its place in the file (the reference calls them all conv_0)", count(x.unnumbered, "request"), verb)
+		}
+		if len(x.again) > 0 {
+			x.warnf(name, "request_number %s came again: the later requests' calls continue the same session (conv_N), as the reference writes them and aiperf, which groups rows by session_id, replays them",
+				strings.Join(x.again, ", "))
+		}
+	}
+}
+
+// natRequest writes the records of the i-th request of an input, elem (an
+// element of a profiler trace); where names it in an error. done is true
+// when --num-requests says to stop reading.
+func (x *extractor) natRequest(name string, i int, elem []byte, where func() string) (done bool, err error) {
+	if i < x.cmd.SkipRequests {
+		x.skipped++
+		return false, nil
+	}
+	if x.cmd.NumRequests != nil && i-x.cmd.SkipRequests >= *x.cmd.NumRequests {
+		return true, nil // the reference slices the list; we can stop reading
+	}
+	req, err := nat.Decode(elem)
+	if err != nil {
+		if x.cmd.SkipInvalid {
+			x.st.invalid++
+			return false, nil
+		}
+		return false, cli.DataError(fmt.Errorf("%s: %s: %w", name, where(), err))
+	}
+	x.st.requests++
+	x.st.unmatchedEnds += req.UnmatchedEnds
+	x.st.unmatchedSt += req.UnmatchedStarts
+	x.st.nonText += req.NonText
+	if len(req.Calls) == 0 {
+		x.st.noCalls++
+		return false, nil
+	}
+	calls := make([]call, 0, len(req.Calls))
+	for _, c := range req.Calls {
+		out, prompt, hasPrompt := c.CompletionTokens, c.PromptTokens, c.HasPromptTokens
+		if x.cmd.Usage == "stream" && c.HasStreamUsage &&
+			(c.StreamCompletionTokens != out || c.StreamPromptTokens != prompt) {
+			out, prompt, hasPrompt = c.StreamCompletionTokens, c.StreamPromptTokens, c.StreamPromptTokens > 0 || hasPrompt
+			x.st.usageFixed++
+		}
+		calls = append(calls, call{
+			request: req.Number, model: c.Model, function: c.Function, messages: c.Messages, tools: c.Tools,
+			output: out, prompt: prompt, hasPrompt: hasPrompt,
+			startMs: c.StartTime * 1000, endMs: c.EndTime * 1000, latencyMs: math.NaN(),
+		})
+	}
+	session := "conv_" + req.Number
+	if req.Number == "" {
+		// No request_number: the reference calls it conv_0, which
+		// would join request 0's session in a replay. Its place in
+		// the file names it instead.
+		session = "conv_at" + strconv.Itoa(i)
+		x.unnumbered++
+	} else {
+		if x.numbers[req.Number] && !slices.Contains(x.again, req.Number) {
+			x.again = append(x.again, req.Number)
+		}
+		x.numbers[req.Number] = true
+	}
+	return false, x.emitSession("nat", session, calls)
 }
 
 // call is one LLM call of either format, ready to become a record.
@@ -696,7 +765,7 @@ func compareTimestamps(a, b telCall) int {
 func (x *extractor) summary(name, format string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "trace-extract: %s: %s", name, format)
-	if format == "nat" {
+	if format == "nat" || format == "nat-steps" {
 		fmt.Fprintf(&b, ", %s", count(x.st.requests, "request"))
 	}
 	sessions := "session"
