@@ -256,3 +256,30 @@ func TestFixturesUpToDate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReader: MB/s of grouping a step stream into requests (multi.json
+// streamed, requests interleaved, 100 copies with their own ids).
+func BenchmarkReader(b *testing.B) {
+	trace, err := os.ReadFile("../../testdata/nat/multi.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	one := string(toSteps(b, trace, true))
+	var sb strings.Builder
+	for k := range 100 {
+		sb.WriteString(strings.NewReplacer("workflow-", fmt.Sprintf("wf%d-", k), `"UUID":"r`, fmt.Sprintf(`"UUID":"k%dr`, k)).Replace(one))
+	}
+	in := []byte(sb.String())
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		r := NewReader(bytes.NewReader(in), "bench", false)
+		for {
+			if _, err := r.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+}
