@@ -18,6 +18,7 @@ import (
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/nat"
 	"agenttrace/pkg/natsteps"
+	"agenttrace/pkg/otel"
 	"agenttrace/pkg/progress"
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/telemetry"
@@ -28,8 +29,11 @@ const extractHelp = `Read agent traces and write one JSON record per LLM call.
 
 Inputs are NAT profiler traces (all_requests_profiler_traces.json: a JSON
 array of requests), NAT step streams (what NAT's "file" telemetry exporter
-writes: one IntermediateStep per line, requests interleaved) or telemetry
-JSONL (one event per line; llm_call events become records, tool_call and
+writes: one IntermediateStep per line, requests interleaved), OpenTelemetry
+JSON (OTLP export requests or spans, one per line or pretty-printed; LLM
+spans of the GenAI conventions or OpenInference; sessions from session.id or
+gen_ai.conversation.id, else the trace; spans come in any order, so an
+input's LLM calls are held in memory until its end) or telemetry JSONL (one event per line; llm_call events become records, tool_call and
 other events are dropped). The format is detected per input unless --format
 says it. With no FILE, or FILE "-", standard input is read.
 
@@ -55,7 +59,7 @@ usage; see the README's record contract. A summary goes to stderr.
 // ExtractCmd is the grammar of trace-extract.
 type ExtractCmd struct {
 	Files        []string `arg:"" optional:"" name:"FILE" help:"Trace files to read (default: standard input)."`
-	Format       string   `enum:"auto,nat,nat-steps,telemetry" default:"auto" help:"Input format: auto, nat (profiler JSON), nat-steps (NAT's file exporter, one step per line) or telemetry."`
+	Format       string   `enum:"auto,nat,nat-steps,otel,telemetry" default:"auto" help:"Input format: auto, nat (profiler JSON), nat-steps (NAT's file exporter, one step per line), otel (OpenTelemetry JSON: GenAI or OpenInference spans) or telemetry."`
 	Delay        string   `placeholder:"MS|auto|none" complete:"auto,none,500" help:"Delay before every call of a session but its first: a number of ms (default: 500 for NAT as the reference, none for telemetry), 'auto' for the real gap since the end of the session's previous call, or 'none'."`
 	Timestamps   bool     `help:"Add timestamp: ms since the start of the first call (aiperf's fixed-schedule replay)."`
 	Threads      bool     `help:"Split each session into conversation threads (interleaved agents): session_id becomes SESSION/N, the original goes to parent_session."`
@@ -117,7 +121,8 @@ type extractStats struct {
 	unmatchedEnds, unmatchedSt  int
 	emptyPrompt                 int
 	nonText                     int
-	otherEvents                 int // telemetry events that are not llm_call
+	otherEvents                 int // telemetry events that are not llm_call; OTel spans that are not LLM calls
+	noContent                   int // OTel LLM spans without message text
 	invalid                     int // skipped with --skip-invalid
 	usageFixed                  int // NAT calls whose usage came from LLM_NEW_TOKEN
 	threads                     int // with --threads
@@ -173,6 +178,8 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 			err = x.nat(br, in.Name)
 		case "nat-steps":
 			err = x.natSteps(br, in.Name)
+		case "otel":
+			err = x.otelTraces(br, in.Name)
 		default:
 			err = x.telemetry(in, br, in.Name)
 		}
@@ -215,6 +222,10 @@ func (x *extractor) emptyReason(name, format string) string {
 		return fmt.Sprintf("%s holds no complete NAT request", name)
 	case format == "nat" && x.st.noCalls == x.st.requests:
 		return fmt.Sprintf("none of the %d NAT requests of %s has an LLM call (LLM_START and LLM_END with one UUID)", x.st.requests, name)
+	case format == "otel" && x.st.noContent > 0:
+		return fmt.Sprintf("the %s of %s carry no message text: the instrumentation did not record content (turn it on: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true, OpenLLMetry's TRACELOOP_TRACE_CONTENT=true)", count(x.st.noContent, "LLM span"), name)
+	case format == "otel":
+		return fmt.Sprintf("%s holds no LLM span (%s of other kinds): want gen_ai.operation.name chat or openinference.span.kind LLM", name, count(x.st.otherEvents, "span"))
 	case format == "telemetry" && x.st.otherEvents > 0 && x.st.emptyPrompt == 0 && x.st.invalid == 0:
 		return fmt.Sprintf("%s holds no llm_call event (%d other events)", name, x.st.otherEvents)
 	case x.st.emptyPrompt > 0:
@@ -252,10 +263,19 @@ func sniff(br *bufio.Reader) (string, error) {
 			if natsteps.LooksLikeSteps(line) {
 				return "nat-steps", nil
 			}
+			if otel.LooksLikeOTel(head(br)) {
+				return "otel", nil
+			}
 			return "telemetry", nil
 		}
 		return "", fmt.Errorf("at byte offset %d: not a NAT trace (a JSON array of requests) nor telemetry JSONL (one JSON event per line); use --format to say which it is", i)
 	}
+}
+
+// head returns what br holds buffered, for sniffing.
+func head(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
 }
 
 type extractor struct {
@@ -785,7 +805,12 @@ func (x *extractor) summary(name, format string) {
 	add(x.st.unmatchedEnds, "LLM_END without LLM_START", "LLM_END without LLM_START")
 	add(x.st.unmatchedSt, "LLM_START without LLM_END", "LLM_START without LLM_END")
 	add(x.st.emptyPrompt, "call with an empty prompt", "calls with an empty prompt")
-	add(x.st.otherEvents, "non-llm_call event", "non-llm_call events")
+	if format == "otel" {
+		add(x.st.otherEvents, "span that is not an LLM call", "spans that are not LLM calls")
+		add(x.st.noContent, "LLM span without message text", "LLM spans without message text")
+	} else {
+		add(x.st.otherEvents, "non-llm_call event", "non-llm_call events")
+	}
 	add(x.st.invalid, "invalid entry (--skip-invalid)", "invalid entries (--skip-invalid)")
 	if len(dropped) > 0 {
 		fmt.Fprintf(&b, "; dropped %s", strings.Join(dropped, ", "))

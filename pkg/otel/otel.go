@@ -1,0 +1,459 @@
+// Package otel reads LLM calls from OpenTelemetry traces written as JSON:
+// OTLP/JSON export requests ({"resourceSpans": [...]}, one per line or one
+// per file, as the OpenTelemetry Collector's file exporter writes them),
+// OTLP spans one per line, or spans as the OpenTelemetry Python SDK prints
+// them (ConsoleSpanExporter: "context", attributes as an object).
+//
+// A span is an LLM call under either of two conventions:
+//
+//   - OpenTelemetry GenAI (gen_ai.*; OpenLLMetry, OpenLIT, Logfire,
+//     Langfuse, LiteLLM, NAT's OTel exporters): gen_ai.operation.name chat,
+//     text_completion or generate_content (or OpenLLMetry's llm.request.type);
+//     the prompt as gen_ai.input.messages (and gen_ai.system_instructions,
+//     current conventions), as indexed gen_ai.prompt.N.role/content (older),
+//     or in span events (gen_ai.content.prompt with gen_ai.prompt, or
+//     gen_ai.system/user/assistant/tool.message with content); usage
+//     gen_ai.usage.input_tokens/output_tokens (older prompt_tokens/
+//     completion_tokens); model gen_ai.request.model.
+//   - OpenInference (Arize Phoenix): openinference.span.kind LLM;
+//     llm.input_messages.N.message.role/content (or
+//     .contents.M.message_content.text); llm.token_count.prompt/completion;
+//     llm.model_name.
+//
+// The session of a call is session.id or gen_ai.conversation.id when the
+// span (or its resource) has one, else its trace.
+package otel
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"agenttrace/pkg/chat"
+	"agenttrace/pkg/jsondecode"
+)
+
+// Call is one LLM span.
+type Call struct {
+	TraceID, SpanID string
+	// Session is session.id or gen_ai.conversation.id, "" when the span
+	// has neither (the caller falls back to the trace).
+	Session  string
+	Model    string
+	Messages []chat.Message
+	Tools    []byte // the tool definitions as compact JSON, nil when none
+	// Token usage as reported; Has* is false when absent.
+	InputTokens, OutputTokens int64
+	HasInput, HasOutput       bool
+	// StartMs and EndMs are the span's times in ms since the epoch, NaN
+	// when absent.
+	StartMs, EndMs float64
+	// Convention is "gen_ai" or "openinference".
+	Convention string
+}
+
+// Stats counts what a Reader passed over.
+type Stats struct {
+	Spans      int // spans read
+	NotLLM     int // spans that are not LLM calls
+	NoContent  int // LLM spans without message text (content capture off)
+	NonText    int // message parts without text
+	BadMessage int // prompt attributes that are not the JSON they should be
+}
+
+// Reader reads the LLM calls of an OTel JSON input.
+type Reader struct {
+	split   *valueSplitter
+	name    string
+	pending []*Call
+	Stats   Stats
+}
+
+// NewReader returns a Reader of r; name identifies it in errors.
+func NewReader(r io.Reader, name string) *Reader {
+	return &Reader{split: newValueSplitter(r), name: name}
+}
+
+// Next returns the next LLM call in input order, then io.EOF.
+func (r *Reader) Next() (*Call, error) {
+	for len(r.pending) == 0 {
+		raw, off, err := r.split.next()
+		if err != nil {
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, fmt.Errorf("%s: at byte offset %d: not OTel JSON: %w", r.name, off, err)
+		}
+		var doc document
+		if err := jsondecode.UnmarshalTransient(raw, &doc); err != nil {
+			return nil, fmt.Errorf("%s: at byte offset %d: not OTel JSON: %w", r.name, off, err)
+		}
+		if err := r.document(&doc); err != nil {
+			return nil, fmt.Errorf("%s: at byte offset %d: %w", r.name, off, err)
+		}
+	}
+	c := r.pending[0]
+	r.pending = r.pending[1:]
+	return c, nil
+}
+
+// document is one top-level JSON value: an export request, or a span.
+type document struct {
+	ResourceSpans []struct {
+		Resource struct {
+			Attributes json.RawMessage `json:"attributes"`
+		} `json:"resource"`
+		ScopeSpans   []struct{ Spans []spanJSON } `json:"scopeSpans"`
+		LibrarySpans []struct{ Spans []spanJSON } `json:"instrumentationLibrarySpans"`
+	} `json:"resourceSpans"`
+	spanJSON
+}
+
+// spanJSON is a span in OTLP/JSON or as the Python SDK prints it.
+type spanJSON struct {
+	TraceID    string          `json:"traceId"`
+	SpanID     string          `json:"spanId"`
+	Start      json.RawMessage `json:"startTimeUnixNano"`
+	End        json.RawMessage `json:"endTimeUnixNano"`
+	Attributes json.RawMessage `json:"attributes"`
+	Events     []event         `json:"events"`
+	Context    *struct {
+		TraceID string `json:"trace_id"`
+		SpanID  string `json:"span_id"`
+	} `json:"context"`
+	PyStart string `json:"start_time"`
+	PyEnd   string `json:"end_time"`
+}
+
+// document reads one top-level JSON value.
+func (r *Reader) document(doc *document) error {
+	switch {
+	case doc.ResourceSpans != nil:
+		for _, rs := range doc.ResourceSpans {
+			resource, err := attributes(rs.Resource.Attributes)
+			if err != nil {
+				return fmt.Errorf("resource attributes: %w", err)
+			}
+			for _, ss := range append(rs.ScopeSpans, rs.LibrarySpans...) {
+				for i := range ss.Spans {
+					if err := r.span(&ss.Spans[i], resource); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	case doc.TraceID != "" || doc.SpanID != "" || doc.Context != nil:
+		return r.span(&doc.spanJSON, nil)
+	}
+	return errors.New(`neither an OTLP export request ("resourceSpans") nor a span ("traceId", or "context" as the Python SDK prints spans)`)
+}
+
+// span reads one span.
+func (r *Reader) span(s *spanJSON, resource map[string]any) error {
+	r.Stats.Spans++
+	attrs, err := attributes(s.Attributes)
+	if err != nil {
+		return fmt.Errorf("span %s: attributes: %w", s.SpanID, err)
+	}
+	c := &Call{TraceID: s.TraceID, SpanID: s.SpanID, StartMs: nanosMs(s.Start), EndMs: nanosMs(s.End)}
+	if s.Context != nil { // Python SDK form
+		c.TraceID, c.SpanID = strings.TrimPrefix(s.Context.TraceID, "0x"), strings.TrimPrefix(s.Context.SpanID, "0x")
+		c.StartMs, c.EndMs = isoMs(s.PyStart), isoMs(s.PyEnd)
+	}
+	if c.TraceID != "" {
+		if b, err := hex.DecodeString(c.TraceID); err == nil && len(b) == 16 {
+			c.TraceID = hex.EncodeToString(b) // one spelling
+		}
+	}
+	get := func(key string) (any, bool) {
+		if v, ok := attrs[key]; ok {
+			return v, true
+		}
+		v, ok := resource[key]
+		return v, ok
+	}
+	kind, _ := attrs["openinference.span.kind"].(string)
+	op, _ := attrs["gen_ai.operation.name"].(string)
+	reqType, _ := attrs["llm.request.type"].(string)
+	switch {
+	case strings.EqualFold(kind, "LLM"):
+		c.Convention = "openinference"
+	case op == "chat" || op == "text_completion" || op == "generate_content" ||
+		reqType == "chat" || reqType == "completion" ||
+		op == "" && (attrs["gen_ai.input.messages"] != nil || attrs["gen_ai.prompt.0.role"] != nil || attrs["gen_ai.prompt.0.content"] != nil):
+		c.Convention = "gen_ai"
+	default:
+		r.Stats.NotLLM++
+		return nil
+	}
+	var st chat.Stats
+	if c.Convention == "openinference" {
+		c.Model = str(attrs["llm.model_name"])
+		c.Messages = openInferenceMessages(attrs, &st)
+		c.InputTokens, c.HasInput = integer(attrs["llm.token_count.prompt"])
+		c.OutputTokens, c.HasOutput = integer(attrs["llm.token_count.completion"])
+		c.Tools = openInferenceTools(attrs)
+	} else {
+		c.Model = str(attrs["gen_ai.request.model"])
+		if c.Model == "" {
+			c.Model = str(attrs["gen_ai.response.model"])
+		}
+		msgs, err := genAIMessages(attrs, s.Events, &st)
+		if err != nil {
+			r.Stats.BadMessage++
+		}
+		c.Messages = msgs
+		c.InputTokens, c.HasInput = firstInteger(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
+		c.OutputTokens, c.HasOutput = firstInteger(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
+		if defs := str(attrs["gen_ai.tool.definitions"]); defs != "" {
+			if t, err := chat.Tools([]byte(defs)); err == nil {
+				c.Tools = t
+			}
+		}
+	}
+	for _, key := range []string{"session.id", "gen_ai.conversation.id"} {
+		if v, ok := get(key); ok && str(v) != "" {
+			c.Session = str(v)
+			break
+		}
+	}
+	r.Stats.NonText += st.NonText
+	if len(c.Messages) == 0 {
+		r.Stats.NoContent++
+		return nil
+	}
+	r.pending = append(r.pending, c)
+	return nil
+}
+
+// event is a span event.
+type event struct {
+	Name       string          `json:"name"`
+	Attributes json.RawMessage `json:"attributes"`
+}
+
+// attributes decodes OTLP/JSON attributes (a list of {"key", "value":
+// {"stringValue"|"intValue"|...}}) or a plain object, to Go values:
+// string, int64, float64, bool, []any.
+func attributes(raw json.RawMessage) (map[string]any, error) {
+	out := map[string]any{}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return out, nil
+	}
+	if raw[0] == '{' {
+		var m map[string]any
+		if err := jsondecode.UnmarshalTransient(raw, &m); err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			out[k] = plain(v)
+		}
+		return out, nil
+	}
+	var list []struct {
+		Key   string   `json:"key"`
+		Value anyValue `json:"value"`
+	}
+	if err := jsondecode.UnmarshalTransient(raw, &list); err != nil {
+		return nil, err
+	}
+	for _, kv := range list {
+		out[kv.Key] = kv.Value.get()
+	}
+	return out, nil
+}
+
+// anyValue is OTLP's AnyValue in JSON.
+type anyValue struct {
+	StringValue *string                      `json:"stringValue"`
+	IntValue    json.RawMessage              `json:"intValue"` // a string in OTLP/JSON, a number in some writers
+	DoubleValue *json.Number                 `json:"doubleValue"`
+	BoolValue   *bool                        `json:"boolValue"`
+	ArrayValue  *struct{ Values []anyValue } `json:"arrayValue"`
+	KvlistValue *struct {
+		Values []struct {
+			Key   string   `json:"key"`
+			Value anyValue `json:"value"`
+		}
+	} `json:"kvlistValue"`
+}
+
+func (v anyValue) get() any {
+	switch {
+	case v.StringValue != nil:
+		return *v.StringValue
+	case v.IntValue != nil:
+		s := strings.Trim(string(v.IntValue), `"`)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+		return s
+	case v.DoubleValue != nil:
+		f, _ := v.DoubleValue.Float64()
+		return f
+	case v.BoolValue != nil:
+		return *v.BoolValue
+	case v.ArrayValue != nil:
+		out := make([]any, len(v.ArrayValue.Values))
+		for i, e := range v.ArrayValue.Values {
+			out[i] = e.get()
+		}
+		return out
+	case v.KvlistValue != nil:
+		m := map[string]any{}
+		for _, kv := range v.KvlistValue.Values {
+			m[kv.Key] = kv.Value.get()
+		}
+		return m
+	}
+	return nil
+}
+
+// plain turns a decoded JSON value (numbers as json.Number) into the
+// values attributes hold.
+func plain(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		for i := range v {
+			v[i] = plain(v[i])
+		}
+	}
+	return v
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return ""
+}
+
+// integer returns v as a whole number, and whether it is one.
+func integer(v any) (int64, bool) {
+	switch v := v.(type) {
+	case int64:
+		return v, true
+	case float64:
+		if v == math.Trunc(v) && !math.IsInf(v, 0) {
+			return int64(v), true
+		}
+	case string:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+func firstInteger(attrs map[string]any, keys ...string) (int64, bool) {
+	for _, k := range keys {
+		if n, ok := integer(attrs[k]); ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// nanosMs reads an OTLP time (ns since the epoch, a string or a number) as
+// ms, NaN when absent or not a number.
+func nanosMs(raw json.RawMessage) float64 {
+	s := strings.Trim(string(raw), `"`)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n == 0 {
+		return math.NaN()
+	}
+	return float64(n) / 1e6
+}
+
+// isoMs reads a time as the Python SDK prints it (ISO 8601, UTC) as ms.
+func isoMs(s string) float64 {
+	if s == "" {
+		return math.NaN()
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return math.NaN()
+	}
+	return float64(t.UnixNano()) / 1e6
+}
+
+// indexed returns the values of the attributes prefix.N.rest, by N, for
+// N = 0, 1, ... while present (an N missing ends the list).
+func indexed(attrs map[string]any, prefix string) []map[string]any {
+	byIndex := map[int]map[string]any{}
+	for k, v := range attrs {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		num, field, ok := strings.Cut(rest, ".")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 0 {
+			continue
+		}
+		if byIndex[n] == nil {
+			byIndex[n] = map[string]any{}
+		}
+		byIndex[n][field] = v
+	}
+	keys := make([]int, 0, len(byIndex))
+	for n := range byIndex {
+		keys = append(keys, n)
+	}
+	sort.Ints(keys)
+	out := make([]map[string]any, 0, len(keys))
+	for _, n := range keys {
+		out = append(out, byIndex[n])
+	}
+	return out
+}
+
+// LooksLikeOTel reports whether an input starting with head is OTel JSON:
+// its first object has "resourceSpans", "traceId" or "spanId" (or
+// "context" and "attributes", as the Python SDK prints spans) among its
+// first members.
+func LooksLikeOTel(head []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(head))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 64 && dec.More(); i++ {
+		t, err := dec.Token()
+		if err != nil {
+			break
+		}
+		key, _ := t.(string)
+		seen[key] = true
+		if key == "resourceSpans" || key == "traceId" || key == "spanId" || seen["context"] && seen["attributes"] {
+			return true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			break
+		}
+	}
+	return seen["context"] && seen["attributes"]
+}

@@ -1,0 +1,81 @@
+package otel
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// valueSplitter cuts a stream into its top-level JSON values (objects or
+// arrays, one per line or pretty-printed over many lines), finding where
+// each ends by its brackets outside strings; the values themselves are
+// decoded (and checked) later.
+type valueSplitter struct {
+	br  *bufio.Reader
+	off int64 // bytes consumed
+	buf []byte
+}
+
+func newValueSplitter(r io.Reader) *valueSplitter {
+	return &valueSplitter{br: bufio.NewReaderSize(r, 256<<10)}
+}
+
+// next returns the next value and its offset in the stream; the slice is
+// valid until the next call. At the end it returns io.EOF.
+func (s *valueSplitter) next() ([]byte, int64, error) {
+	// Skip white space (and a byte-order mark at the start).
+	for {
+		c, err := s.br.ReadByte()
+		if err != nil {
+			return nil, s.off, err
+		}
+		s.off++
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || s.off <= 3 && (c == 0xef || c == 0xbb || c == 0xbf) {
+			continue
+		}
+		if c != '{' && c != '[' {
+			return nil, s.off - 1, fmt.Errorf("want a JSON object, found %q", c)
+		}
+		s.buf = append(s.buf[:0], c)
+		break
+	}
+	start := s.off - 1
+	depth, inString, escaped := 1, false, false
+	for {
+		chunk, err := s.br.Peek(max(1, s.br.Buffered()))
+		if len(chunk) == 0 {
+			if err == io.EOF {
+				return nil, start, errors.New("the input ends inside a JSON value")
+			}
+			return nil, start, err
+		}
+		for i, c := range chunk {
+			switch {
+			case escaped:
+				escaped = false
+			case inString:
+				if c == '\\' {
+					escaped = true
+				} else if c == '"' {
+					inString = false
+				}
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				depth--
+				if depth == 0 {
+					s.buf = append(s.buf, chunk[:i+1]...)
+					s.br.Discard(i + 1)
+					s.off += int64(i + 1)
+					return s.buf, start, nil
+				}
+			}
+		}
+		s.buf = append(s.buf, chunk...)
+		s.br.Discard(len(chunk))
+		s.off += int64(len(chunk))
+	}
+}
