@@ -15,6 +15,7 @@ import (
 
 	"agenttrace/pkg/hfhub"
 	"agenttrace/pkg/tokenize"
+	"agenttrace/pkg/tokenize/hfbuiltin"
 	"agenttrace/pkg/tokenize/llama3"
 	"agenttrace/pkg/tokenize/openai"
 )
@@ -23,8 +24,8 @@ import (
 const DefaultTokenizer = "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
 
 // modelPatterns is the reference's mapping from a lower-cased model name
-// substring to a tokenizer, extended with DeepSeek-R1-Distill-Llama and
-// gpt-oss (built in, offline).
+// substring to a tokenizer, extended with DeepSeek-R1-Distill-Llama,
+// gpt-oss, Qwen3 and DeepSeek-V3 (all built in, offline).
 var modelPatterns = []struct{ substr, tokenizer string }{
 	{"llama-3.3-70b", "meta-llama/Llama-3.3-70B-Instruct"},
 	{"llama-3.1-70b", "meta-llama/Llama-3.1-70B-Instruct"},
@@ -34,6 +35,8 @@ var modelPatterns = []struct{ substr, tokenizer string }{
 	{"deepseek-r1-distill-llama-70b", "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"},
 	{"deepseek-r1-distill-llama", DefaultTokenizer},
 	{"gpt-oss", "openai/gpt-oss-120b"},
+	{"qwen3", "Qwen/Qwen3-8B"},
+	{"deepseek-v3", "deepseek-ai/DeepSeek-V3"},
 }
 
 // Known returns the tokenizer a model name maps to, and whether it maps to
@@ -109,6 +112,14 @@ func Resolve(ctx context.Context, name string, o Options) (*tokenize.Tokenizer, 
 		t, err := openai.New(enc)
 		return t, "built-in", err
 	}
+	if file, ok := hfbuiltin.Lookup(name); ok {
+		data, err := hfbuiltin.TokenizerJSON(file)
+		if err != nil {
+			return nil, "", err
+		}
+		t, err := fromData(name, "built-in "+file, data, o.Getenv)
+		return t, "built-in", err
+	}
 	tried := []string{"built-in: not one of " + strings.Join(builtinNames(), ", ")}
 	if st, err := os.Stat(name); err == nil {
 		path := name
@@ -143,6 +154,12 @@ func fromFile(name, path string, getenv hfhub.Env) (*tokenize.Tokenizer, error) 
 	if err != nil {
 		return nil, err
 	}
+	return fromData(name, path, data, getenv)
+}
+
+// fromData builds the tokenizer of a tokenizer.json's content (from where
+// says where it came from, for errors).
+func fromData(name, where string, data []byte, getenv hfhub.Env) (*tokenize.Tokenizer, error) {
 	// A tokenizer.json compiled before loads from the cache in a few
 	// milliseconds; parsing and building one takes a few hundred.
 	sum := sha256.Sum256(data)
@@ -158,7 +175,7 @@ func fromFile(name, path string, getenv hfhub.Env) (*tokenize.Tokenizer, error) 
 	}
 	spec, err := tokenize.ParseJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	t, err := tokenize.New(name, spec)
 	if err == nil && cached != "" {
@@ -213,5 +230,5 @@ func writeCompiled(path string, blob []byte) {
 }
 
 func builtinNames() []string {
-	return []string{"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.2-*", "meta-llama/Meta-Llama-3-*", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B/70B", "cl100k_base", "o200k_base", "o200k_harmony", "openai/gpt-oss-20b/120b"}
+	return []string{"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.2-*", "meta-llama/Meta-Llama-3-*", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B/70B", "cl100k_base", "o200k_base", "o200k_harmony", "openai/gpt-oss-20b/120b", hfbuiltin.Names()[0], hfbuiltin.Names()[1]}
 }

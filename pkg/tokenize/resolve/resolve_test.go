@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"agenttrace/pkg/tokenize"
+	"agenttrace/pkg/tokenize/hfbuiltin"
 )
 
 const tinyDir = "../../../testdata/tokenizers/tiny"
@@ -180,10 +181,41 @@ func TestInfer(t *testing.T) {
 		{[]string{"deepseek-ai/deepseek-r1-distill-llama-70b"}, "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"},
 		{[]string{"gpt-5.2"}, DefaultTokenizer},
 		{[]string{"openai/gpt-oss-20b"}, "openai/gpt-oss-120b"}, // same tokenizer, built in
+		{[]string{"qwen/qwen3-235b-a22b"}, "Qwen/Qwen3-8B"},
+		{[]string{"deepseek-ai/deepseek-v3-0324"}, "deepseek-ai/DeepSeek-V3"},
 		{nil, DefaultTokenizer},
 	} {
 		if got, reason := Infer(tc.models); got != tc.want || reason == "" {
 			t.Errorf("Infer(%v) = %s (%s), want %s", tc.models, got, reason, tc.want)
+		}
+	}
+}
+
+// Qwen3 and DeepSeek-V3 names resolve offline to their embedded
+// tokenizer.json; the ids are what Hugging Face tokenizers 0.22.2 gives with
+// those files (testdata/tokenizers/families checks the same tokenizers, cut,
+// on 1,280 texts).
+func TestEmbeddedFamilies(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		text string
+		want []int
+	}{
+		{"Qwen/Qwen3-8B", "<|im_start|>user\nHello, world!<|im_end|>", []int{151644, 872, 198, 9707, 11, 1879, 0, 151645}},
+		{"Qwen/Qwen3-235B-A22B-Instruct-2507", "<think>\n\n</think>", []int{151667, 271, 151668}},
+		{"deepseek-ai/DeepSeek-V3", "Hello, world! 12345", []int{19923, 14, 2058, 3, 223, 6895, 1883}},
+	} {
+		tok, src, err := Resolve(context.Background(), tc.name, Options{Getenv: env(map[string]string{"HF_HUB_OFFLINE": "1"})})
+		if err != nil || src != "built-in" {
+			t.Fatalf("%s: %v %v", tc.name, src, err)
+		}
+		if got := tok.NewEncoder().Encode(tc.text); !slices.Equal(got, tc.want) {
+			t.Errorf("%s %q: got %v, want %v", tc.name, tc.text, got, tc.want)
+		}
+	}
+	for _, name := range []string{"Qwen/Qwen3-VL-8B-Instruct", "Qwen/Qwen2.5-7B-Instruct", "deepseek-ai/DeepSeek-V3.1"} {
+		if _, ok := hfbuiltin.Lookup(name); ok {
+			t.Errorf("%s: built in, but its tokenizer may differ", name)
 		}
 	}
 }
