@@ -67,6 +67,7 @@ type ExtractCmd struct {
 	SkipRequests int      `placeholder:"N" help:"NAT: skip the first N requests of each file."`
 	NumRequests  *int     `placeholder:"N" help:"NAT: keep at most N requests (after skipping) of each file (default: all)."`
 	SkipInvalid  bool     `help:"Skip (and count) invalid events or requests instead of stopping with an error."`
+	Follow       bool     `help:"NAT step stream in one FILE: keep reading it as it grows (as tail -f), writing each request as it ends; SIGINT or SIGTERM stops it, every ended request written (exit 0), the requests still open left out."`
 	Compact      bool     `help:"Leave out the messages a record shares with the line before (shared_messages); for piping into the next stage."`
 	AllowEmpty   bool     `help:"Exit 0 when no record is written (by default an empty result is an error, exit 1)."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr; errors are still printed."`
@@ -123,6 +124,7 @@ type extractStats struct {
 	nonText                     int
 	otherEvents                 int // telemetry events that are not llm_call; OTel spans that are not LLM calls
 	noContent                   int // OTel LLM spans without message text
+	stillOpen                   int // NAT step requests still open when --follow stopped
 	invalid                     int // skipped with --skip-invalid
 	usageFixed                  int // NAT calls whose usage came from LLM_NEW_TOKEN
 	threads                     int // with --threads
@@ -137,6 +139,9 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 	delay, err := parseDelay(cmd.Delay)
 	if err != nil {
 		return err
+	}
+	if cmd.Follow && (len(cmd.Files) != 1 || cmd.Files[0] == "-" || cmd.Format != "auto" && cmd.Format != "nat-steps") {
+		return cli.UsageError(errors.New("--follow reads one growing file of NAT steps: give one FILE (not stdin; a pipe from tail -f needs no --follow) and no other --format"))
 	}
 	if cmd.SkipRequests < 0 || cmd.NumRequests != nil && *cmd.NumRequests < 0 {
 		return cli.UsageError(errors.New("--skip-requests and --num-requests take a number of requests, 0 or more"))
@@ -154,9 +159,25 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 			bar = progress.Start(s.Stderr, "trace-extract "+in.Name, in.Size)
 		}
 		x.bar = bar
-		br := bufio.NewReaderSize(bar.Reader(in.R), 1<<20)
+		r := in.R
+		if cmd.Follow {
+			if in.File == nil {
+				return cli.UsageError(fmt.Errorf("--follow: %s is compressed: follow the file it is written to", in.Name))
+			}
+			fl := newFollower(in.File)
+			defer fl.Close()
+			bar.Stop() // no end to measure
+			r, bar, x.bar = fl, nil, nil
+		}
+		br := bufio.NewReaderSize(bar.Reader(r), 1<<20)
 		format := cmd.Format
-		head, _ := br.Peek(4096)
+		var head []byte
+		if cmd.Follow {
+			// A growing file may hold less than a peek's worth yet.
+			format = "nat-steps"
+		} else {
+			head, _ = br.Peek(4096)
+		}
 		if format == "auto" {
 			var err error
 			if format, err = sniff(br); err != nil {
@@ -358,6 +379,11 @@ func (x *extractor) natSteps(r io.Reader, name string) error {
 			return cli.DataError(err)
 		}
 		if !req.Ended {
+			if x.cmd.Follow {
+				// Stopped while these ran: they are not over.
+				x.st.stillOpen++
+				continue
+			}
 			unended++
 		}
 		done, err := x.natRequest(name, i, req.Elem, func() string {
@@ -365,6 +391,12 @@ func (x *extractor) natSteps(r io.Reader, name string) error {
 		})
 		if done || err != nil {
 			return err
+		}
+		if x.cmd.Follow {
+			// Live: the next stage sees each request as it ends.
+			if err := x.w.Flush(); err != nil {
+				return cli.WriteError(err)
+			}
 		}
 	}
 }
@@ -820,6 +852,9 @@ func (x *extractor) summary(name, format string) {
 	}
 	if x.st.threads > 0 {
 		fmt.Fprintf(&b, "; %s", count(x.st.threads, "thread"))
+	}
+	if x.st.stillOpen > 0 {
+		fmt.Fprintf(&b, "; %s still open when stopped, not written", count(x.st.stillOpen, "request"))
 	}
 	if x.st.usageFixed > 0 {
 		fmt.Fprintf(&b, "; %s took their token usage from LLM_NEW_TOKEN (LLM_END sums streamed chunks; --usage end keeps it)", count(x.st.usageFixed, "call"))
