@@ -1,6 +1,7 @@
 package otel
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -24,22 +25,43 @@ func genAIMessages(attrs map[string]any, events []event, st *chat.Stats) ([]chat
 				msgs = append(msgs, chat.Message{Role: "system", Content: text})
 			}
 		}
-		list, err := jsonList(in)
-		if err != nil {
+		text, ok := in.(string)
+		if !ok {
+			// Structured (an array value) rather than JSON text.
+			b, err := json.Marshal(in)
+			if err != nil {
+				return nil, err
+			}
+			text = string(b)
+		}
+		// The usual shape decodes in one go; anything else message by
+		// message.
+		var typed []fastMessage
+		if jsondecode.TryExact([]byte(text), &typed) == nil && fastShape(typed) {
+			for i := range typed {
+				msgs = append(msgs, typed[i].messages(st)...)
+			}
+			return msgs, nil
+		}
+		var list []json.RawMessage
+		if err := jsondecode.UnmarshalTransient([]byte(text), &list); err != nil {
 			return nil, err
 		}
-		for _, m := range list {
-			obj, ok := m.(map[string]any)
-			if !ok {
+		for _, raw := range list {
+			var pm partsMessage
+			if err := jsondecode.UnmarshalTransient(raw, &pm); err != nil {
 				st.NonText++
 				continue
 			}
-			if _, hasParts := obj["parts"]; !hasParts {
+			if pm.Parts == nil && pm.Content != nil {
 				// An OpenAI-style message in the same attribute.
-				msgs = append(msgs, chat.FromOpenAI([]any{obj}, st)...)
+				var obj any
+				if jsondecode.Unmarshal(raw, &obj) == nil {
+					msgs = append(msgs, chat.FromOpenAI([]any{obj}, st)...)
+				}
 				continue
 			}
-			msgs = append(msgs, partsMessages(obj, st)...)
+			msgs = append(msgs, pm.messages(st)...)
 		}
 		return msgs, nil
 	}
@@ -82,30 +104,40 @@ func genAIMessages(attrs map[string]any, events []event, st *chat.Stats) ([]chat
 	return msgs, nil
 }
 
-// partsMessages turns a message of the current GenAI conventions
-// ({"role", "parts": [{"type": "text"|"tool_call"|"tool_call_response", ...}]})
-// into messages: a tool_call_response part is a tool message of its own.
-func partsMessages(obj map[string]any, st *chat.Stats) []chat.Message {
-	m := chat.Message{Role: str(obj["role"])}
+// partsMessage is a message of the current GenAI conventions:
+// {"role", "parts": [{"type": "text"|"tool_call"|"tool_call_response", ...}]}.
+type partsMessage struct {
+	Role  string `json:"role"`
+	Parts []struct {
+		Type      string          `json:"type"`
+		Content   json.RawMessage `json:"content"`
+		ID        string          `json:"id"`
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+		Response  json.RawMessage `json:"response"`
+	} `json:"parts"`
+	Content json.RawMessage `json:"content"` // set in an OpenAI-style message
+}
+
+// messages turns pm into messages: a tool_call_response part is a tool
+// message of its own.
+func (pm *partsMessage) messages(st *chat.Stats) []chat.Message {
+	m := chat.Message{Role: pm.Role}
 	var out []chat.Message
 	var texts []string
-	list, _ := obj["parts"].([]any)
-	for _, p := range list {
-		part, ok := p.(map[string]any)
-		if !ok {
-			st.NonText++
-			continue
-		}
-		switch part["type"] {
+	for _, part := range pm.Parts {
+		switch part.Type {
 		case "text":
-			if t, ok := part["content"].(string); ok {
+			if t, ok := rawText(part.Content); ok {
 				texts = append(texts, t)
+			} else {
+				st.NonText++
 			}
 		case "tool_call":
-			m.ToolCalls = append(m.ToolCalls, chat.ToolCall{ID: str(part["id"]), Name: str(part["name"]), Arguments: jsonText(part["arguments"])})
+			m.ToolCalls = append(m.ToolCalls, chat.ToolCall{ID: part.ID, Name: part.Name, Arguments: rawJSONText(part.Arguments)})
 		case "tool_call_response":
-			resp := jsonText(part["response"])
-			out = append(out, chat.Message{Role: "tool", Content: &resp, ToolCallID: str(part["id"])})
+			resp := rawJSONText(part.Response)
+			out = append(out, chat.Message{Role: "tool", Content: &resp, ToolCallID: part.ID})
 		default:
 			st.NonText++
 		}
@@ -118,6 +150,99 @@ func partsMessages(obj map[string]any, st *chat.Stats) []chat.Message {
 		out = append([]chat.Message{m}, out...)
 	}
 	return out
+}
+
+// fastMessage is partsMessage when every text part's content is a string
+// and arguments and responses are strings too (the usual shape), decoded
+// without raw values.
+type fastMessage struct {
+	Role  string `json:"role"`
+	Parts []struct {
+		Type      string  `json:"type"`
+		Content   *string `json:"content"`
+		ID        string  `json:"id"`
+		Name      string  `json:"name"`
+		Arguments *string `json:"arguments"`
+		Response  *string `json:"response"`
+	} `json:"parts"`
+	Content *string `json:"content"` // set in an OpenAI-style message
+}
+
+// fastShape reports whether every message has parts (none is OpenAI-style).
+func fastShape(list []fastMessage) bool {
+	for i := range list {
+		if list[i].Parts == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// messages is partsMessage.messages for the usual shape.
+func (fm *fastMessage) messages(st *chat.Stats) []chat.Message {
+	m := chat.Message{Role: fm.Role}
+	var out []chat.Message
+	var texts []string
+	for _, part := range fm.Parts {
+		switch part.Type {
+		case "text":
+			if part.Content != nil {
+				texts = append(texts, *part.Content)
+			} else {
+				st.NonText++
+			}
+		case "tool_call":
+			m.ToolCalls = append(m.ToolCalls, chat.ToolCall{ID: part.ID, Name: part.Name, Arguments: deref(part.Arguments)})
+		case "tool_call_response":
+			resp := deref(part.Response)
+			out = append(out, chat.Message{Role: "tool", Content: &resp, ToolCallID: part.ID})
+		default:
+			st.NonText++
+		}
+	}
+	if len(texts) == 1 {
+		m.Content = &texts[0]
+	} else if len(texts) > 1 {
+		s := strings.Join(texts, "\n")
+		m.Content = &s
+	}
+	if m.Content != nil || len(m.ToolCalls) > 0 || len(out) == 0 {
+		out = append([]chat.Message{m}, out...)
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// rawText returns the text of a JSON string.
+func rawText(raw json.RawMessage) (string, bool) {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || jsondecode.UnmarshalTransient(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// rawJSONText returns a JSON string's text, and any other JSON value as
+// compact JSON in its own key order ("" when absent or null).
+func rawJSONText(raw json.RawMessage) string {
+	if s, ok := rawText(raw); ok {
+		return s
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 // partsText joins the text parts of a list ({"type": "text", "content"}),
@@ -172,18 +297,6 @@ func jsonList(v any) ([]any, error) {
 		return nil, nil
 	}
 	return nil, &json.UnsupportedValueError{Str: "not a JSON list"}
-}
-
-// jsonText returns a string as it is, anything else as compact JSON.
-func jsonText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	if v == nil {
-		return ""
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // openInferenceMessages returns the prompt of an OpenInference span:

@@ -2,6 +2,7 @@ package otel
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func (s *valueSplitter) next() ([]byte, int64, error) {
 		break
 	}
 	start := s.off - 1
-	depth, inString, escaped := 1, false, false
+	depth, inString := 1, false
 	for {
 		chunk, err := s.br.Peek(max(1, s.br.Buffered()))
 		if len(chunk) == 0 {
@@ -50,21 +51,32 @@ func (s *valueSplitter) next() ([]byte, int64, error) {
 			}
 			return nil, start, err
 		}
-		for i, c := range chunk {
-			switch {
-			case escaped:
-				escaped = false
-			case inString:
-				if c == '\\' {
-					escaped = true
-				} else if c == '"' {
-					inString = false
+		// A string may end beyond this chunk: keep its last bytes in view
+		// (a backslash run before a quote decides whether it ends there).
+		i := 0
+		for i < len(chunk) {
+			if inString {
+				j := bytes.IndexByte(chunk[i:], '"')
+				if j < 0 {
+					i = len(chunk)
+					break
 				}
-			case c == '"':
+				i += j
+				if escapedAt(s.buf, chunk, i) {
+					i++
+					continue
+				}
+				inString = false
+				i++
+				continue
+			}
+			c := chunk[i]
+			switch c {
+			case '"':
 				inString = true
-			case c == '{' || c == '[':
+			case '{', '[':
 				depth++
-			case c == '}' || c == ']':
+			case '}', ']':
 				depth--
 				if depth == 0 {
 					s.buf = append(s.buf, chunk[:i+1]...)
@@ -73,9 +85,25 @@ func (s *valueSplitter) next() ([]byte, int64, error) {
 					return s.buf, start, nil
 				}
 			}
+			i++
 		}
 		s.buf = append(s.buf, chunk...)
 		s.br.Discard(len(chunk))
 		s.off += int64(len(chunk))
 	}
+}
+
+// escapedAt reports whether the quote at chunk[i] is escaped: preceded by
+// an odd run of backslashes, which may begin in buf (the value so far).
+func escapedAt(buf, chunk []byte, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && chunk[j] == '\\'; j-- {
+		n++
+	}
+	if n == i { // the run may go on before this chunk
+		for j := len(buf) - 1; j >= 0 && buf[j] == '\\'; j-- {
+			n++
+		}
+	}
+	return n%2 == 1
 }
