@@ -75,6 +75,10 @@ type Reader struct {
 	name    string
 	pending []*Call
 	Stats   Stats
+	// KeepUncaptured returns LLM calls without message text (content
+	// capture off) too, with no Messages; they are counted in
+	// Stats.NoContent either way.
+	KeepUncaptured bool
 }
 
 // NewReader returns a Reader of r; name identifies it in errors.
@@ -229,7 +233,9 @@ func (r *Reader) span(s *spanJSON, resource map[string]any) error {
 	r.Stats.NonText += st.NonText
 	if len(c.Messages) == 0 {
 		r.Stats.NoContent++
-		return nil
+		if !r.KeepUncaptured {
+			return nil
+		}
 	}
 	r.pending = append(r.pending, c)
 	return nil

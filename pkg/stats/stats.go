@@ -55,6 +55,7 @@ type Stats struct {
 	sent, largest           int64            // what aiperf will send, and its largest request
 	raisedOutputs           int
 	droppedEmpty            int
+	usageOnly               int
 	models                  counter
 	timestamps              bool
 }
@@ -118,6 +119,10 @@ func (s *Stats) RaisedOutput() { s.raisedOutputs++ }
 // DroppedEmpty counts a delta row with no new token that was left out
 // (aiperf would send a made-up one-token turn in its place).
 func (s *Stats) DroppedEmpty() { s.droppedEmpty++ }
+
+// UsageOnly counts a usage-only row: no prompt text was traced, so it has
+// input_length and no hash_ids.
+func (s *Stats) UsageOnly() { s.usageOnly++ }
 
 // Add adds a row.
 func (s *Stats) Add(r Row) {
@@ -302,6 +307,9 @@ func (s *Stats) Print(w io.Writer, rp Replay) {
 	}
 	if s.raisedOutputs > 0 {
 		fmt.Fprintf(w, "Rows with output_length 0 written as 1: %d (aiperf refuses a file with a row that asks for no token)\n", s.raisedOutputs)
+	}
+	if s.usageOnly > 0 {
+		fmt.Fprintf(w, "Usage-only rows (no prompt text traced): %d, with input_length and no hash_ids: aiperf makes up their prompts, with no prefix reuse\n", s.usageOnly)
 	}
 	if s.droppedEmpty > 0 {
 		fmt.Fprintf(w, "Delta rows with no new token left out: %d (aiperf would send a made-up one-token turn)\n", s.droppedEmpty)

@@ -78,14 +78,18 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 			return cli.DataError(r.Errorf("%v", err))
 		}
 		raw, ok := rec.Get("messages")
-		if !ok {
+		if !ok && !cli.UsageOnly(&rec) {
 			return cli.DataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
 		}
 		// Only the first system and user messages decide: the other
-		// contents are skipped, not decoded.
-		firsts, err := chat.ReadFirsts(raw)
-		if err != nil {
-			return cli.DataError(r.Errorf("%v", err))
+		// contents are skipped, not decoded. A usage-only record has none:
+		// the rules see its model and function alone.
+		var firsts chat.Firsts
+		if ok {
+			var err error
+			if firsts, err = chat.ReadFirsts(raw); err != nil {
+				return cli.DataError(r.Errorf("%v", err))
+			}
 		}
 		sid, _ := rec.Get("session_id")
 		samePrev := sessions.Next(sid)

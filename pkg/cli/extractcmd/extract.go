@@ -67,6 +67,7 @@ type ExtractCmd struct {
 	SkipRequests int      `placeholder:"N" help:"NAT: skip the first N requests of each file."`
 	NumRequests  *int     `placeholder:"N" help:"NAT: keep at most N requests (after skipping) of each file (default: all)."`
 	SkipInvalid  bool     `help:"Skip (and count) invalid events or requests instead of stopping with an error."`
+	Uncaptured   string   `enum:"drop,usage" default:"drop" help:"OTel LLM spans without message text (content capture off): drop them (counted), or write usage-only records: input_length from the reported usage, no messages; the row gets no hash_ids (aiperf makes up a prompt of that length: no prefix reuse)."`
 	Follow       bool     `help:"NAT step stream in one FILE: keep reading it as it grows (as tail -f), writing each request as it ends; SIGINT or SIGTERM stops it, every ended request written (exit 0), the requests still open left out."`
 	Compact      bool     `help:"Leave out the messages a record shares with the line before (shared_messages); for piping into the next stage."`
 	AllowEmpty   bool     `help:"Exit 0 when no record is written (by default an empty result is an error, exit 1)."`
@@ -125,6 +126,8 @@ type extractStats struct {
 	otherEvents                 int // telemetry events that are not llm_call; OTel spans that are not LLM calls
 	noContent                   int // OTel LLM spans without message text
 	stillOpen                   int // NAT step requests still open when --follow stopped
+	usageOnly                   int // usage-only records written (--uncaptured usage)
+	noUsage                     int // OTel LLM spans with neither text nor input usage (--uncaptured usage)
 	invalid                     int // skipped with --skip-invalid
 	usageFixed                  int // NAT calls whose usage came from LLM_NEW_TOKEN
 	threads                     int // with --threads
@@ -494,6 +497,9 @@ type call struct {
 	hasPriority  bool
 	timestampRaw []byte // the raw JSON timestamp
 	latencyMs    float64
+	// usageOnly: no prompt text was kept (--uncaptured usage): the record
+	// gets input_length from prompt, and no messages.
+	usageOnly bool
 }
 
 // emitSession writes the records of one session's calls, in order: calls
@@ -509,12 +515,12 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 	var threads []threadState
 	for i := range calls {
 		c := &calls[i]
-		if chat.EmptyPrompt(c.messages) {
+		if !c.usageOnly && chat.EmptyPrompt(c.messages) {
 			x.st.emptyPrompt++
 			continue
 		}
 		sid, n := session, 0
-		if x.cmd.Threads {
+		if x.cmd.Threads && !c.usageOnly {
 			n, _ = split.Add(c.messages)
 			sid = session + "/" + strconv.Itoa(n)
 		}
@@ -585,17 +591,24 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 			rec.Set("latency_ms", strconv.AppendFloat(nil, c.latencyMs, 'f', -1, 64))
 		}
 		rec.SetString("source", format)
-		msgs := c.messages
-		if x.cmd.Compact {
-			if shared := x.shared(sid, msgs); shared > 0 {
-				rec.SetInt("shared_messages", int64(shared))
-				msgs = msgs[shared:]
+		if c.usageOnly {
+			// No text to tokenize: the reported count stands for it.
+			rec.SetInt("input_length", c.prompt)
+			rec.Set("usage_only", []byte("true"))
+			x.shared(sid, nil) // the next record shares no message with this one
+		} else {
+			msgs := c.messages
+			if x.cmd.Compact {
+				if shared := x.shared(sid, msgs); shared > 0 {
+					rec.SetInt("shared_messages", int64(shared))
+					msgs = msgs[shared:]
+				}
 			}
-		}
-		x.msgs = x.json.Append(x.msgs[:0], msgs)
-		rec.Set("messages", x.msgs)
-		if c.tools != nil {
-			rec.Set("tools", c.tools)
+			x.msgs = x.json.Append(x.msgs[:0], msgs)
+			rec.Set("messages", x.msgs)
+			if c.tools != nil {
+				rec.Set("tools", c.tools)
+			}
 		}
 		if err := x.write(&rec); err != nil {
 			return err
@@ -852,6 +865,9 @@ func (x *extractor) summary(name, format string) {
 	}
 	if x.st.threads > 0 {
 		fmt.Fprintf(&b, "; %s", count(x.st.threads, "thread"))
+	}
+	if x.st.usageOnly > 0 {
+		fmt.Fprintf(&b, "; %s without message text written usage-only (input_length from usage, no hash_ids downstream)", count(x.st.usageOnly, "call"))
 	}
 	if x.st.stillOpen > 0 {
 		fmt.Fprintf(&b, "; %s still open when stopped, not written", count(x.st.stillOpen, "request"))

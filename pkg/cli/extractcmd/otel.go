@@ -18,6 +18,7 @@ import (
 func (x *extractor) otelTraces(r io.Reader, name string) error {
 	x.seen = nil
 	rd := otel.NewReader(r, name)
+	rd.KeepUncaptured = x.cmd.Uncaptured == "usage"
 	type session struct {
 		id    string
 		calls []call
@@ -37,6 +38,10 @@ func (x *extractor) otelTraces(r io.Reader, name string) error {
 			}
 			return cli.DataError(err)
 		}
+		if len(c.Messages) == 0 && !c.HasInput {
+			x.st.noUsage++ // nothing to replay: no text, no count
+			continue
+		}
 		sid := c.Session
 		if sid == "" {
 			sid = "trace_" + c.TraceID
@@ -53,11 +58,16 @@ func (x *extractor) otelTraces(r io.Reader, name string) error {
 			model: c.Model, messages: c.Messages, tools: c.Tools,
 			output: c.OutputTokens, prompt: c.InputTokens, hasPrompt: c.HasInput,
 			startMs: c.StartMs, endMs: c.EndMs, latencyMs: math.NaN(),
+			usageOnly: len(c.Messages) == 0,
 		})
 	}
 	st := rd.Stats
 	x.st.otherEvents += st.NotLLM
 	x.st.noContent += st.NoContent
+	if x.cmd.Uncaptured == "usage" {
+		x.st.usageOnly += st.NoContent - x.st.noUsage
+		x.st.noContent = x.st.noUsage
+	}
 	x.st.nonText += st.NonText
 	x.st.invalid += st.BadMessage
 	list := make([]*session, 0, len(sessions))

@@ -200,7 +200,7 @@ func (g *saveGuard) setState(state int) {
 }
 
 // dropped are the fields the Mooncake row leaves out by default.
-var dropped = []string{"input_ids", "messages", "tools", "tokenizer", "model", "request", "function", "source",
+var dropped = []string{"input_ids", "messages", "tools", "tokenizer", "model", "request", "function", "source", "usage_only",
 	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms", "continues", "full_length", "shared_ids", "shared_messages"}
 
 // leading are the Mooncake fields, in the order they are written.
@@ -435,6 +435,9 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	if err := record.ParseWith(line, &h.rec, "input_ids", h.skipIDs); err != nil {
 		return nil, err
 	}
+	if h.idsAt < 0 && cli.UsageOnly(&h.rec) {
+		return h.usageRow()
+	}
 	if h.idsAt < 0 {
 		return nil, errors.New(`no "input_ids": trace-hash reads the records trace-tokenize writes`)
 	}
@@ -585,6 +588,59 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	return h.line, nil
 }
 
+// usageRow writes the row of a usage-only record (no prompt text was
+// traced): input_length from the reported usage and no hash_ids, so aiperf
+// makes up a prompt of that length. The next row shares no block with it.
+func (h *hasher) usageRow() ([]byte, error) {
+	if h.cmd.Emit != "rows" {
+		return nil, fmt.Errorf("a usage-only record (no prompt text was traced) cannot be a %s row: use --emit rows, or leave such calls out (trace-extract --uncaptured drop)", h.cmd.Emit)
+	}
+	n, ok, err := h.rec.Int("input_length")
+	if err != nil || !ok || n < 1 {
+		return nil, errors.New("a usage-only record needs input_length, 1 or more")
+	}
+	sid, _ := h.rec.Get("session_id")
+	h.sessions.Next(sid)
+	h.prevRoot, h.ids, h.tokens = false, h.ids[:0], h.tokens[:0]
+	h.out.Reset()
+	h.raised = false
+	for _, k := range leading {
+		switch k {
+		case "hash_ids":
+		case "delay":
+			if c := h.carry[string(sid)]; c > 0 {
+				delete(h.carry, string(sid))
+				d, _, _ := h.rec.Int(k)
+				h.out.SetInt(k, d+c)
+			} else if v, ok := h.rec.Get(k); ok {
+				h.out.Set(k, v)
+			}
+		case "output_length":
+			if o, ok, _ := h.rec.Int(k); ok && o < 1 {
+				h.out.SetInt(k, 1)
+				h.raised = true
+			} else if v, ok := h.rec.Get(k); ok {
+				h.out.Set(k, v)
+			}
+		default:
+			if v, ok := h.rec.Get(k); ok {
+				h.out.Set(k, v)
+			}
+		}
+	}
+	for _, f := range h.rec.Fields {
+		if !slices.Contains(leading, f.Key) && !h.drop[f.Key] {
+			h.out.Set(f.Key, f.Value)
+		}
+	}
+	if h.cmd.Stats || !h.cmd.Quiet {
+		h.st.UsageOnly()
+		h.addStatsLength(int(n))
+	}
+	h.line = h.out.AppendJSON(h.line[:0])
+	return h.line, nil
+}
+
 // skipIDs notes where input_ids starts and skips it, for
 // record.ParseWith: an array of integers ends at the first ']' (the parser
 // rejects anything else between the brackets).
@@ -626,7 +682,11 @@ func (h *hasher) checkTokenizer(tok string) error {
 	return nil
 }
 
-func (h *hasher) addStats() {
+func (h *hasher) addStats() { h.addStatsLength(len(h.tokens)) }
+
+// addStatsLength adds the record's row to the statistics, its input
+// inputLen tokens long.
+func (h *hasher) addStatsLength(inputLen int) {
 	sid, _, _ := h.rec.String("session_id")
 	agent, _, _ := h.rec.String("agent_type")
 	prio, _, _ := h.rec.String("priority")
@@ -637,7 +697,7 @@ func (h *hasher) addStats() {
 	}
 	full, ok, _ := h.rec.Int("full_length")
 	if !ok {
-		full = int64(len(h.tokens))
+		full = int64(inputLen)
 	}
 	prompt, ok, _ := h.rec.Int("prompt_tokens")
 	if !ok {
@@ -650,7 +710,7 @@ func (h *hasher) addStats() {
 		outLen = 1
 		h.st.RaisedOutput()
 	}
-	h.st.Add(stats.Row{Session: sid, Parent: parent, InputLength: len(h.tokens), FullLength: int(full),
+	h.st.Add(stats.Row{Session: sid, Parent: parent, InputLength: inputLen, FullLength: int(full),
 		OutputLength: int(outLen), PromptTokens: prompt, HashIDs: h.ids, AgentType: agent, Priority: prio, Delay: delay,
 		Model: model, Timestamp: stamped})
 }

@@ -491,6 +491,13 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		return nil, 0, err
 	}
 	raw, ok := w.rec.Get("messages")
+	if !ok && cli.UsageOnly(&w.rec) {
+		// No text to tokenize: the record goes on as it is, and the next
+		// record of its session shares no ids with it.
+		session, _ := w.rec.Get("session_id")
+		w.session(string(session)).cur = nil
+		return w.rec.AppendJSON(w.free.get()), 0, nil
+	}
 	if !ok {
 		return nil, 0, errors.New(`no "messages" field: trace-tokenize reads the records trace-extract writes`)
 	}
