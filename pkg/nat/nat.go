@@ -320,3 +320,7 @@ func number(v any) float64 {
 	}
 	return math.NaN()
 }
+
+// LooksLikeProfiler reports whether an input starting with head (at its
+// first byte that is not white space) is a profiler trace: a JSON array.
+func LooksLikeProfiler(head []byte) bool { return len(head) > 0 && head[0] == '[' }

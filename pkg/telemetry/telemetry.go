@@ -349,3 +349,8 @@ func messagesFromJSON(raw []byte, st *chat.Stats) ([]chat.Message, error) {
 	}
 	return chat.FromOpenAIMessages(msgs, st), nil
 }
+
+// LooksLikeEvents reports whether an input starting with head (at its
+// first byte that is not white space) may be telemetry JSONL: a JSON
+// object. Other formats of JSON lines are told apart before this one.
+func LooksLikeEvents(head []byte) bool { return len(head) > 0 && head[0] == '{' }

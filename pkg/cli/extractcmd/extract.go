@@ -18,7 +18,6 @@ import (
 	"agenttrace/pkg/jsonl"
 	"agenttrace/pkg/nat"
 	"agenttrace/pkg/natsteps"
-	"agenttrace/pkg/otel"
 	"agenttrace/pkg/progress"
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/telemetry"
@@ -196,17 +195,7 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 			return cli.DataError(fmt.Errorf("%s: %s", in.Name, hint))
 		}
 		x.st = extractStats{}
-		var err error
-		switch format {
-		case "nat":
-			err = x.nat(br, in.Name)
-		case "nat-steps":
-			err = x.natSteps(br, in.Name)
-		case "otel":
-			err = x.otelTraces(br, in.Name)
-		default:
-			err = x.telemetry(in, br, in.Name)
-		}
+		err := sourceNamed(format).read(x, in, br)
 		bar.Stop()
 		if err != nil {
 			return err
@@ -256,50 +245,6 @@ func (x *extractor) emptyReason(name, format string) string {
 		return fmt.Sprintf("every LLM call of %s has an empty prompt (%d calls)", name, x.st.emptyPrompt)
 	}
 	return fmt.Sprintf("%s holds no LLM call", name)
-}
-
-// sniff tells the format of an input from its first non-blank byte: '[' is
-// a NAT array, '{' a telemetry line.
-func sniff(br *bufio.Reader) (string, error) {
-	for i := 0; ; i++ {
-		b, err := br.Peek(i + 1)
-		if err != nil {
-			if err != io.EOF {
-				return "", cli.IOError(err) // a folder as stdin, a read error
-			}
-			return "", errors.New("empty input: want a NAT trace (JSON array) or telemetry JSONL")
-		}
-		switch c := b[i]; c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case 0xef, 0xbb, 0xbf: // a UTF-8 byte-order mark
-			if i < 3 {
-				continue
-			}
-		case '[':
-			return "nat", nil
-		case '{':
-			// One JSON object per line: NAT steps or telemetry events.
-			line, _ := br.Peek(br.Buffered())
-			if j := bytes.IndexByte(line, '\n'); j >= 0 {
-				line = line[:j]
-			}
-			if natsteps.LooksLikeSteps(line) {
-				return "nat-steps", nil
-			}
-			if otel.LooksLikeOTel(head(br)) {
-				return "otel", nil
-			}
-			return "telemetry", nil
-		}
-		return "", fmt.Errorf("at byte offset %d: not a NAT trace (a JSON array of requests) nor telemetry JSONL (one JSON event per line); use --format to say which it is", i)
-	}
-}
-
-// head returns what br holds buffered, for sniffing.
-func head(br *bufio.Reader) []byte {
-	b, _ := br.Peek(br.Buffered())
-	return b
 }
 
 type extractor struct {
