@@ -15,7 +15,7 @@ PREFIX    ?= /usr/local
 SCRIPTS   := nat-to-mooncake telemetry-to-mooncake
 install:
 	@set -e; bin=$(DESTDIR)$(PREFIX)/bin; share=$(DESTDIR)$(PREFIX)/share; \
-	mkdir -p $$bin $$share/bash-completion/completions $$share/zsh/site-functions $$share/fish/vendor_completions.d; \
+	mkdir -p $$bin $$share/bash-completion/completions $$share/zsh/site-functions $$share/fish/vendor_completions.d $$share/man/man1; \
 	$(GO) build -buildvcs=auto -o $$bin/ ./cmd/...; \
 	for s in $(SCRIPTS); do \
 	  awk 'FNR == NR { lib = lib $$0 "\n"; next } /^\. .*lib\.sh"$$/ { printf "%s", lib; next } { print }' scripts/lib.sh scripts/$$s > $$bin/$$s; \
@@ -25,8 +25,9 @@ install:
 	  $$bin/$$c --completion bash > $$share/bash-completion/completions/$$c; \
 	  $$bin/$$c --completion zsh > $$share/zsh/site-functions/_$$c; \
 	  $$bin/$$c --completion fish > $$share/fish/vendor_completions.d/$$c.fish; \
+	  $$bin/$$c --man > $$share/man/man1/$$c.1; \
 	done; \
-	echo "installed under $(DESTDIR)$(PREFIX): bin/ ($(CMDS) $(SCRIPTS)), share/ (completions)"
+	echo "installed under $(DESTDIR)$(PREFIX): bin/ ($(CMDS) $(SCRIPTS)), share/ (completions, man pages)"
 
 # The test command CI runs (README: Tests).
 test:

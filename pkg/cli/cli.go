@@ -230,7 +230,7 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 	}()
 	parser, err = kong.New(cmd,
 		kong.Name(name),
-		kong.Description(description+"\n\nExit status: 0 success (also when the reader closes the pipe), 1 bad input data, 2 usage error, 3 I/O or environment failure. --version says which build this is; --completion bash|zsh|fish writes a shell completion script."),
+		kong.Description(description+"\n\nExit status: 0 success (also when the reader closes the pipe), 1 bad input data, 2 usage error, 3 I/O or environment failure. --version says which build this is; --completion bash|zsh|fish writes a shell completion script; --man writes the manual page."),
 		kong.Writers(s.Stdout, s.Stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
@@ -249,6 +249,12 @@ func Parse(name, description string, cmd any, args []string, s Streams) (status 
 		switch {
 		case a == "--version":
 			out = fmt.Sprintf("%s (agent-trace) %s\n", name, Version())
+		case a == "--man":
+			var b strings.Builder
+			if err := writeMan(&b, name, parser.Model); err != nil {
+				return Finish(name, err, s.Stderr), true
+			}
+			out = b.String()
 		case a == "--completion" || strings.HasPrefix(a, "--completion="):
 			shell, _ := strings.CutPrefix(a, "--completion=")
 			if a == "--completion" {
