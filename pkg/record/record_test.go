@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
@@ -225,5 +226,33 @@ func TestParseWith(t *testing.T) {
 	err := ParseWith([]byte(`{"b":1,"a":[1]}`), &r, "a", refuse)
 	if err == nil || err.Error() != "no thanks" {
 		t.Errorf("error %v, want %q", err, "no thanks")
+	}
+}
+
+// AppendString writes any string as JSON that decodes to it, with each
+// byte of invalid UTF-8 read as U+FFFD (as encoding/json writes it): the
+// check runs only for text with non-ASCII bytes, which the escaping scan
+// spots, wherever they fall (in a skipped 8-byte word or byte by byte).
+func TestAppendStringValidUTF8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	pieces := []string{"a", "abcdefgh", "\"", "\\", "\n", "\x01", "é", "東京", "\xff", "\xe6\x9d", "\xed\xa0\x80", "\U0001F600"}
+	for range 5000 {
+		var b strings.Builder
+		for n := rng.IntN(12); n >= 0; n-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		out := AppendString(nil, s)
+		var got string
+		if err := json.Unmarshal(out, &got); err != nil || !utf8.Valid(out) {
+			t.Fatalf("%q: wrote %q (%v)", s, out, err)
+		}
+		// encoding/json writes each invalid byte as U+FFFD too: its
+		// output decodes to the same text.
+		want, _ := json.Marshal(s)
+		var w string
+		if err := json.Unmarshal(want, &w); err != nil || w != got {
+			t.Fatalf("%q: decodes to %q, encoding/json's to %q", s, got, w)
+		}
 	}
 }

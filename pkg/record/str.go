@@ -16,20 +16,37 @@ const hexDigits = "0123456789abcdef"
 // written as UTF-8; only '"', '\\' and control characters are escaped.
 // Invalid UTF-8 bytes are replaced by U+FFFD, so the output is always valid.
 func AppendString(dst []byte, s string) []byte {
-	if !utf8.ValidString(s) {
-		s = validUTF8(s)
+	mark := len(dst)
+	dst, ascii := appendString(dst, s)
+	// Only text with non-ASCII bytes can be invalid UTF-8: the scan that
+	// escaped it said whether it has any.
+	if !ascii && !utf8.ValidString(s) {
+		dst, _ = appendString(dst[:mark], validUTF8(s))
 	}
+	return dst
+}
+
+// appendString is AppendString without the UTF-8 check; ascii reports
+// whether s is all ASCII.
+func appendString(dst []byte, s string) ([]byte, bool) {
 	dst = append(dst, '"')
+	var high uint64 // the high bits of the bytes scanned
 	start := 0
 	for i := 0; i < len(s); {
 		// Skip 8 bytes at a time while none needs escaping.
-		for i+8 <= len(s) && !needsEscape8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+		for i+8 <= len(s) {
+			w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+			if needsEscape8(w) {
+				break
+			}
+			high |= w
 			i += 8
 		}
 		if i >= len(s) {
 			break
 		}
 		c := s[i]
+		high |= uint64(c)
 		if c >= 0x20 && c != '"' && c != '\\' {
 			i++
 			continue
@@ -40,7 +57,7 @@ func AppendString(dst []byte, s string) []byte {
 		start = i
 	}
 	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, '"'), high&hi8 == 0
 }
 
 const (
