@@ -61,13 +61,3 @@ func (t *SessionTracker) Next(sid []byte) bool {
 	t.prev, t.have = append(t.prev[:0], sid...), sid != nil
 	return same
 }
-
-// UsageOnly reports whether a record is a usage-only one: an LLM call whose
-// trace kept no prompt text (OpenTelemetry with content capture off, read
-// with trace-extract --uncaptured usage). It has input_length from the
-// reported usage and no messages; trace-tokenize passes it on as it is and
-// trace-hash writes its row without hash_ids.
-func UsageOnly(rec *record.Record) bool {
-	v, ok := rec.Get("usage_only")
-	return ok && string(v) == "true"
-}

@@ -119,53 +119,38 @@ type partsMessage struct {
 	Content json.RawMessage `json:"content"` // set in an OpenAI-style message
 }
 
-// messages turns pm into messages: a tool_call_response part is a tool
-// message of its own.
+// messages turns pm into messages, as fastMessage.messages does.
 func (pm *partsMessage) messages(st *chat.Stats) []chat.Message {
-	m := chat.Message{Role: pm.Role}
-	var out []chat.Message
-	var texts []string
-	for _, part := range pm.Parts {
-		switch part.Type {
-		case "text":
-			if t, ok := rawText(part.Content); ok {
-				texts = append(texts, t)
-			} else {
-				st.NonText++
-			}
-		case "tool_call":
-			m.ToolCalls = append(m.ToolCalls, chat.ToolCall{ID: part.ID, Name: part.Name, Arguments: rawJSONText(part.Arguments)})
-		case "tool_call_response":
-			resp := rawJSONText(part.Response)
-			out = append(out, chat.Message{Role: "tool", Content: &resp, ToolCallID: part.ID})
-		default:
-			st.NonText++
+	fm := fastMessage{Role: pm.Role, Parts: make([]messagePart, len(pm.Parts))}
+	for i, p := range pm.Parts {
+		part := messagePart{Type: p.Type, ID: p.ID, Name: p.Name}
+		if t, ok := rawText(p.Content); ok {
+			part.Content = &t
 		}
+		args, resp := rawJSONText(p.Arguments), rawJSONText(p.Response)
+		part.Arguments, part.Response = &args, &resp
+		fm.Parts[i] = part
 	}
-	if len(texts) > 0 {
-		s := strings.Join(texts, "\n")
-		m.Content = &s
-	}
-	if m.Content != nil || len(m.ToolCalls) > 0 || len(out) == 0 {
-		out = append([]chat.Message{m}, out...)
-	}
-	return out
+	return fm.messages(st)
 }
 
 // fastMessage is partsMessage when every text part's content is a string
 // and arguments and responses are strings too (the usual shape), decoded
 // without raw values.
 type fastMessage struct {
-	Role  string `json:"role"`
-	Parts []struct {
-		Type      string  `json:"type"`
-		Content   *string `json:"content"`
-		ID        string  `json:"id"`
-		Name      string  `json:"name"`
-		Arguments *string `json:"arguments"`
-		Response  *string `json:"response"`
-	} `json:"parts"`
-	Content *string `json:"content"` // set in an OpenAI-style message
+	Role    string        `json:"role"`
+	Parts   []messagePart `json:"parts"`
+	Content *string       `json:"content"` // set in an OpenAI-style message
+}
+
+// messagePart is a part of a message: text, a tool call or a tool's answer.
+type messagePart struct {
+	Type      string  `json:"type"`
+	Content   *string `json:"content"`
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Arguments *string `json:"arguments"`
+	Response  *string `json:"response"`
 }
 
 // fastShape reports whether every message has parts (none is OpenAI-style).
@@ -178,7 +163,8 @@ func fastShape(list []fastMessage) bool {
 	return true
 }
 
-// messages is partsMessage.messages for the usual shape.
+// messages turns fm into messages: a tool_call_response part is a tool
+// message of its own, after the message of the other parts.
 func (fm *fastMessage) messages(st *chat.Stats) []chat.Message {
 	m := chat.Message{Role: fm.Role}
 	var out []chat.Message

@@ -2,12 +2,12 @@ package tokenize
 
 import "unicode/utf8"
 
-// llama3Pattern is the pre-tokenizer split pattern of Llama 3 (and of
+// PatternLlama3 is the pre-tokenizer split pattern of Llama 3 (and of
 // OpenAI's cl100k_base). splitLlama3 implements it by hand.
-const llama3Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+const PatternLlama3 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 
 // splitLlama3 appends to ends the end offset of each piece that
-// llama3Pattern cuts s into (the pieces cover s). At each position it takes
+// PatternLlama3 cuts s into (the pieces cover s). At each position it takes
 // the first alternative of the pattern that matches, as a backtracking
 // regex engine does:
 //
@@ -21,7 +21,7 @@ const llama3Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{
 func splitLlama3(s string, ends []int) []int { return splitGPT4(s, ends, 3) }
 
 // qwen2Pattern is the pre-tokenizer split pattern of Qwen2, Qwen2.5 and
-// Qwen3: llama3Pattern with single numbers (\p{N} for \p{N}{1,3}).
+// Qwen3: PatternLlama3 with single numbers (\p{N} for \p{N}{1,3}).
 const qwen2Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 
 // splitQwen2 is splitLlama3 for qwen2Pattern.

@@ -2,9 +2,9 @@ package tokenize
 
 import "strings"
 
-// o200kPattern is the pre-tokenizer split pattern of OpenAI's o200k_base
+// PatternO200k is the pre-tokenizer split pattern of OpenAI's o200k_base
 // (GPT-4o, gpt-oss). splitO200k implements it by hand.
-var o200kPattern = strings.Join([]string{
+var PatternO200k = strings.Join([]string{
 	`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
 	`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
 	`\p{N}{1,3}`,
@@ -14,14 +14,14 @@ var o200kPattern = strings.Join([]string{
 	`\s+`,
 }, "|")
 
-// The two letter classes of o200kPattern: "upper" [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
+// The two letter classes of PatternO200k: "upper" [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
 // and "lower" [\p{Ll}\p{Lm}\p{Lo}\p{M}]; they share \p{Lm}, \p{Lo} and \p{M}.
 const (
 	o200kUpper = propUpper | propOtherLetter | propM
 	o200kLower = propLower | propOtherLetter | propM
 )
 
-// splitO200k appends to ends the end offset of each piece that o200kPattern
+// splitO200k appends to ends the end offset of each piece that PatternO200k
 // cuts s into (the pieces cover s), taking at each position the first
 // alternative that matches, as a backtracking regex engine does:
 //
@@ -50,7 +50,7 @@ func splitO200k(s string, ends []int) []int {
 	return ends
 }
 
-// o200kWord returns the end of alternatives 1 and 2 of o200kPattern at
+// o200kWord returns the end of alternatives 1 and 2 of PatternO200k at
 // s[i] (whose properties are p0 and width n0), or 0.
 func o200kWord(s string, i int, p0 uint16, n0 int) int {
 	prefix := s[i] != '\r' && s[i] != '\n' && p0&(propL|propN) == 0 && i+n0 < len(s)
@@ -115,7 +115,7 @@ func upperThenLower(s string, j int) int {
 	return end
 }
 
-// o200kOther returns the end of alternative 4 of o200kPattern at s[i],
+// o200kOther returns the end of alternative 4 of PatternO200k at s[i],
 // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, or 0.
 func o200kOther(s string, i int) int {
 	const notOther = propSpace | propL | propN

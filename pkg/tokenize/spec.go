@@ -456,9 +456,9 @@ var handWritten = []struct {
 	split    splitFunc
 	reach    int
 }{
-	{[]string{llama3Pattern}, splitLlama3, 4},
+	{[]string{PatternLlama3}, splitLlama3, 4},
 	{[]string{qwen2Pattern}, splitQwen2, 4},
-	{[]string{o200kPattern}, splitO200k, 4},
+	{[]string{PatternO200k}, splitO200k, 4},
 	{deepSeekPatterns, splitDeepSeek, 8},
 	{[]string{gpt2Pattern}, splitGPT2, 4},
 }

@@ -537,15 +537,34 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+	h.setFields(fields, sid, true)
+	if h.cmd.Stats || !h.cmd.Quiet {
+		h.addStats()
+	}
+	h.line = h.out.AppendJSON(h.line[:0])
+	return h.line, nil
+}
+
+// setFields sets the fields of the output row: those of fields in their
+// order, then the record's others that are passed through. hashed says
+// the row has ids (input_length is their count, hash_ids theirs); a
+// usage-only row has neither, and keeps the record's input_length.
+func (h *hasher) setFields(fields []string, sid []byte, hashed bool) {
 	for _, k := range fields {
 		switch k {
 		case "messages":
 			h.out.Set(k, h.msgsBuf)
 		case "input_length":
-			h.out.SetInt(k, int64(len(h.tokens)))
+			if hashed {
+				h.out.SetInt(k, int64(len(h.tokens)))
+			} else if v, ok := h.rec.Get(k); ok {
+				h.out.Set(k, v)
+			}
 		case "hash_ids":
-			h.buf = record.AppendInts(h.buf[:0], h.ids)
-			h.out.Set(k, h.buf)
+			if hashed {
+				h.buf = record.AppendInts(h.buf[:0], h.ids)
+				h.out.Set(k, h.buf)
+			}
 		case "delay":
 			if c := h.carry[string(sid)]; c > 0 {
 				delete(h.carry, string(sid))
@@ -581,11 +600,6 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 			h.out.Set(f.Key, f.Value)
 		}
 	}
-	if h.cmd.Stats || !h.cmd.Quiet {
-		h.addStats()
-	}
-	h.line = h.out.AppendJSON(h.line[:0])
-	return h.line, nil
 }
 
 // usageRow writes the row of a usage-only record (no prompt text was
@@ -604,35 +618,7 @@ func (h *hasher) usageRow() ([]byte, error) {
 	h.prevRoot, h.ids, h.tokens = false, h.ids[:0], h.tokens[:0]
 	h.out.Reset()
 	h.raised = false
-	for _, k := range leading {
-		switch k {
-		case "hash_ids":
-		case "delay":
-			if c := h.carry[string(sid)]; c > 0 {
-				delete(h.carry, string(sid))
-				d, _, _ := h.rec.Int(k)
-				h.out.SetInt(k, d+c)
-			} else if v, ok := h.rec.Get(k); ok {
-				h.out.Set(k, v)
-			}
-		case "output_length":
-			if o, ok, _ := h.rec.Int(k); ok && o < 1 {
-				h.out.SetInt(k, 1)
-				h.raised = true
-			} else if v, ok := h.rec.Get(k); ok {
-				h.out.Set(k, v)
-			}
-		default:
-			if v, ok := h.rec.Get(k); ok {
-				h.out.Set(k, v)
-			}
-		}
-	}
-	for _, f := range h.rec.Fields {
-		if !slices.Contains(leading, f.Key) && !h.drop[f.Key] {
-			h.out.Set(f.Key, f.Value)
-		}
-	}
+	h.setFields(leading, sid, false)
 	if h.cmd.Stats || !h.cmd.Quiet {
 		h.st.UsageOnly()
 		h.addStatsLength(int(n))

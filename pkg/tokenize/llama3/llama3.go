@@ -119,7 +119,7 @@ func Preload() {
 }
 
 // Pattern is the Llama 3 pre-tokenizer pattern.
-const Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+const Pattern = tokenize.PatternLlama3
 
 // DecodeSpec reads the vocabulary and merges as scripts/genllama3 stores
 // them (bpe.bin; see there). The tokens are substrings of data and, on a

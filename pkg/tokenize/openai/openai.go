@@ -23,18 +23,6 @@ import (
 // Encodings are the names of the built-in encodings.
 var Encodings = []string{"cl100k_base", "o200k_base"}
 
-const cl100kPattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-
-var o200kPattern = strings.Join([]string{
-	`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
-	`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
-	`\p{N}{1,3}`,
-	` ?[^\s\p{L}\p{N}]+[\r\n/]*`,
-	`\s*[\r\n]+`,
-	`\s+(?!\S)`,
-	`\s+`,
-}, "|")
-
 var specials = map[string][]tokenize.AddedToken{
 	"cl100k_base": {
 		{ID: 100257, Content: "<|endoftext|>", Special: true},
@@ -148,9 +136,9 @@ func Spec(name string) (*tokenize.Spec, error) {
 		}
 	}
 	if name == "cl100k_base" {
-		s.Patterns = []string{cl100kPattern}
+		s.Patterns = []string{tokenize.PatternLlama3}
 	} else {
-		s.Patterns = []string{o200kPattern}
+		s.Patterns = []string{tokenize.PatternO200k}
 	}
 	specs[name] = s
 	return s, nil
