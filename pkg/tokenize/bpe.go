@@ -37,16 +37,11 @@ func (m *bpe) encode(piece string, dst []int) []int {
 	if len(piece) == 1 {
 		return append(dst, int(m.byteID[piece[0]]))
 	}
-	if m.ignoreMerges {
-		if id, ok := m.vocab.get(piece); ok {
-			return append(dst, int(id))
-		}
+	if id, ok := m.whole(piece); ok {
+		return append(dst, int(id))
 	}
 	var buf [shortPiece]int32
-	syms := buf[:0]
-	if len(piece) > shortPiece {
-		syms = make([]int32, 0, len(piece))
-	}
+	syms := symbols(&buf, len(piece))
 	for i := 0; i < len(piece); i++ {
 		syms = append(syms, m.byteID[piece[i]])
 	}
@@ -60,16 +55,11 @@ func (m *bpe) encode(piece string, dst []int) []int {
 // character, as there (bytes of a fallback character go before it); a
 // character with none of these is dropped, as there.
 func (m *bpe) encodeChars(piece string, dst []int) []int {
-	if m.ignoreMerges {
-		if id, ok := m.vocab.get(piece); ok {
-			return append(dst, int(id))
-		}
+	if id, ok := m.whole(piece); ok {
+		return append(dst, int(id))
 	}
 	var buf [shortPiece]int32
-	syms := buf[:0]
-	if len(piece) > shortPiece {
-		syms = make([]int32, 0, len(piece))
-	}
+	syms := symbols(&buf, len(piece))
 	pendingUnk := false
 	for i := 0; i < len(piece); {
 		_, n := utf8.DecodeRuneInString(piece[i:])
@@ -95,6 +85,24 @@ func (m *bpe) encodeChars(piece string, dst []int) []int {
 		syms = append(syms, m.unk)
 	}
 	return m.merge(syms, dst)
+}
+
+// whole returns the token of a whole piece when ignoreMerges says a piece
+// in the vocabulary is one token.
+func (m *bpe) whole(piece string) (int32, bool) {
+	if !m.ignoreMerges {
+		return 0, false
+	}
+	return m.vocab.get(piece)
+}
+
+// symbols returns an empty list of symbols for a piece of n bytes (at most
+// n symbols): buf when it is long enough.
+func symbols(buf *[shortPiece]int32, n int) []int32 {
+	if n > shortPiece {
+		return make([]int32, 0, n)
+	}
+	return buf[:0]
 }
 
 // hasBytes reports whether every byte of ch has a byte-fallback token.
