@@ -59,7 +59,7 @@ usage; see the README's record contract. A summary goes to stderr.
 type ExtractCmd struct {
 	Files        []string `arg:"" optional:"" name:"FILE" help:"Trace files to read (default: standard input)."`
 	Format       string   `enum:"auto,nat,nat-steps,otel,telemetry" default:"auto" help:"Input format: auto, nat (profiler JSON), nat-steps (NAT's file exporter, one step per line), otel (OpenTelemetry JSON: GenAI or OpenInference spans) or telemetry."`
-	Delay        string   `placeholder:"MS|auto|none" complete:"auto,none,500" help:"Delay before every call of a session but its first: a number of ms (default: 500 for NAT as the reference, none for telemetry), 'auto' for the real gap since the end of the session's previous call, or 'none'."`
+	Delay        string   `placeholder:"MS|auto|none" complete:"auto,none,500" help:"Delay before every call of a session but its first: a number of ms (default: 500 for NAT, profiler or steps, as the reference; none for telemetry and OTel), 'auto' for the real gap since the end of the session's previous call, or 'none'."`
 	Timestamps   bool     `help:"Add timestamp: ms since the start of the first call (aiperf's fixed-schedule replay)."`
 	Threads      bool     `help:"Split each session into conversation threads (interleaved agents): session_id becomes SESSION/N, the original goes to parent_session."`
 	Usage        string   `enum:"stream,end" default:"stream" help:"NAT token usage: stream takes the largest usage of the call's LLM_NEW_TOKEN steps when there is one (the true counts of streaming traces), end the LLM_END's as the reference."`
