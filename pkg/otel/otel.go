@@ -58,6 +58,12 @@ type Call struct {
 	StartMs, EndMs float64
 	// Convention is "gen_ai" or "openinference".
 	Convention string
+	// Off and Len are where the span lies in the input, for DecodeCall.
+	Off int64
+	Len int
+	// HasContent says the span carries prompt attributes or events; with
+	// Reader.Light its messages are not decoded (Messages is nil).
+	HasContent bool
 }
 
 // Stats counts what a Reader passed over.
@@ -79,6 +85,12 @@ type Reader struct {
 	// capture off) too, with no Messages; they are counted in
 	// Stats.NoContent either way.
 	KeepUncaptured bool
+	// Light leaves out the messages and tools (the costly part): a first
+	// pass notes each LLM call and where it lies (Call.Off, Call.Len), and
+	// DecodeCall reads it whole later. Every LLM call is returned then,
+	// HasContent saying whether it has prompt attributes (Stats.NoContent
+	// counts those that have none).
+	Light bool
 }
 
 // NewReader returns a Reader of r; name identifies it in errors.
@@ -96,29 +108,13 @@ func (r *Reader) Next() (*Call, error) {
 			}
 			return nil, fmt.Errorf("%s: at byte offset %d: not OTel JSON: %w", r.name, off, err)
 		}
-		var doc document
-		if err := jsondecode.UnmarshalTransient(raw, &doc); err != nil {
-			return nil, fmt.Errorf("%s: at byte offset %d: not OTel JSON: %w", r.name, off, err)
-		}
-		if err := r.document(&doc); err != nil {
+		if err := r.document(raw, off); err != nil {
 			return nil, fmt.Errorf("%s: at byte offset %d: %w", r.name, off, err)
 		}
 	}
 	c := r.pending[0]
 	r.pending = r.pending[1:]
 	return c, nil
-}
-
-// document is one top-level JSON value: an export request, or a span.
-type document struct {
-	ResourceSpans []struct {
-		Resource struct {
-			Attributes json.RawMessage `json:"attributes"`
-		} `json:"resource"`
-		ScopeSpans   []struct{ Spans []spanJSON } `json:"scopeSpans"`
-		LibrarySpans []struct{ Spans []spanJSON } `json:"instrumentationLibrarySpans"`
-	} `json:"resourceSpans"`
-	spanJSON
 }
 
 // spanJSON is a span in OTLP/JSON or as the Python SDK prints it.
@@ -137,38 +133,70 @@ type spanJSON struct {
 	PyEnd   string `json:"end_time"`
 }
 
-// document reads one top-level JSON value.
-func (r *Reader) document(doc *document) error {
-	switch {
-	case doc.ResourceSpans != nil:
-		for _, rs := range doc.ResourceSpans {
-			resource, err := attributes(rs.Resource.Attributes)
-			if err != nil {
+// document reads one top-level JSON value, at offset off of the input: an
+// export request (each span read where it lies), or a span.
+func (r *Reader) document(raw []byte, off int64) error {
+	locs, resources, request, err := locateSpans(raw)
+	if err != nil {
+		return fmt.Errorf("not OTel JSON: %w", err)
+	}
+	if !request {
+		var s spanJSON
+		if err := jsondecode.UnmarshalTransient(raw, &s); err != nil {
+			return fmt.Errorf("not OTel JSON: %w", err)
+		}
+		if s.TraceID == "" && s.SpanID == "" && s.Context == nil {
+			return errors.New(`neither an OTLP export request ("resourceSpans") nor a span ("traceId", or "context" as the Python SDK prints spans)`)
+		}
+		return r.span(&s, nil, off, len(raw))
+	}
+	attrs := make([]map[string]any, len(resources))
+	for _, l := range locs {
+		if attrs[l.resource] == nil {
+			res := resources[l.resource]
+			if attrs[l.resource], err = attributes(raw[res[0]:res[1]]); err != nil {
 				return fmt.Errorf("resource attributes: %w", err)
 			}
-			for _, ss := range append(rs.ScopeSpans, rs.LibrarySpans...) {
-				for i := range ss.Spans {
-					if err := r.span(&ss.Spans[i], resource); err != nil {
-						return err
-					}
-				}
-			}
 		}
-		return nil
-	case doc.TraceID != "" || doc.SpanID != "" || doc.Context != nil:
-		return r.span(&doc.spanJSON, nil)
+		var s spanJSON
+		if err := jsondecode.UnmarshalTransient(raw[l.start:l.end], &s); err != nil {
+			return fmt.Errorf("not OTel JSON: span: %w", err)
+		}
+		if err := r.span(&s, attrs[l.resource], off+int64(l.start), l.end-l.start); err != nil {
+			return err
+		}
 	}
-	return errors.New(`neither an OTLP export request ("resourceSpans") nor a span ("traceId", or "context" as the Python SDK prints spans)`)
+	return nil
 }
 
-// span reads one span.
-func (r *Reader) span(s *spanJSON, resource map[string]any) error {
+// DecodeCall reads the LLM call of a span again, whole, from its bytes
+// (Call.Off and Call.Len of a Light reader), with session (the span's
+// resource is not read again). It returns nil when the span is no LLM call.
+func DecodeCall(span []byte, session string) (*Call, *Stats, error) {
+	r := &Reader{KeepUncaptured: true}
+	var s spanJSON
+	if err := jsondecode.UnmarshalTransient(span, &s); err != nil {
+		return nil, nil, fmt.Errorf("span: %w", err)
+	}
+	if err := r.span(&s, nil, 0, len(span)); err != nil {
+		return nil, nil, err
+	}
+	if len(r.pending) == 0 {
+		return nil, &r.Stats, nil
+	}
+	c := r.pending[0]
+	c.Session = session
+	return c, &r.Stats, nil
+}
+
+// span reads one span, which lies at off in the input, n bytes long.
+func (r *Reader) span(s *spanJSON, resource map[string]any, off int64, n int) error {
 	r.Stats.Spans++
 	attrs, err := attributes(s.Attributes)
 	if err != nil {
 		return fmt.Errorf("span %s: attributes: %w", s.SpanID, err)
 	}
-	c := &Call{TraceID: s.TraceID, SpanID: s.SpanID, StartMs: nanosMs(s.Start), EndMs: nanosMs(s.End)}
+	c := &Call{TraceID: s.TraceID, SpanID: s.SpanID, StartMs: nanosMs(s.Start), EndMs: nanosMs(s.End), Off: off, Len: n}
 	if s.Context != nil { // Python SDK form
 		c.TraceID, c.SpanID = strings.TrimPrefix(s.Context.TraceID, "0x"), strings.TrimPrefix(s.Context.SpanID, "0x")
 		c.StartMs, c.EndMs = isoMs(s.PyStart), isoMs(s.PyEnd)
@@ -202,25 +230,31 @@ func (r *Reader) span(s *spanJSON, resource map[string]any) error {
 	var st chat.Stats
 	if c.Convention == "openinference" {
 		c.Model = str(attrs["llm.model_name"])
-		c.Messages = openInferenceMessages(attrs, &st)
 		c.InputTokens, c.HasInput = integer(attrs["llm.token_count.prompt"])
 		c.OutputTokens, c.HasOutput = integer(attrs["llm.token_count.completion"])
-		c.Tools = openInferenceTools(attrs)
+		c.HasContent = hasPrefixKey(attrs, "llm.input_messages.")
+		if !r.Light {
+			c.Messages = openInferenceMessages(attrs, &st)
+			c.Tools = openInferenceTools(attrs)
+		}
 	} else {
 		c.Model = str(attrs["gen_ai.request.model"])
 		if c.Model == "" {
 			c.Model = str(attrs["gen_ai.response.model"])
 		}
-		msgs, err := genAIMessages(attrs, s.Events, &st)
-		if err != nil {
-			r.Stats.BadMessage++
-		}
-		c.Messages = msgs
 		c.InputTokens, c.HasInput = firstInteger(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
 		c.OutputTokens, c.HasOutput = firstInteger(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
-		if defs := str(attrs["gen_ai.tool.definitions"]); defs != "" {
-			if t, err := chat.Tools([]byte(defs)); err == nil {
-				c.Tools = t
+		c.HasContent = attrs["gen_ai.input.messages"] != nil || hasPrefixKey(attrs, "gen_ai.prompt.") || promptEvents(s.Events)
+		if !r.Light {
+			msgs, err := genAIMessages(attrs, s.Events, &st)
+			if err != nil {
+				r.Stats.BadMessage++
+			}
+			c.Messages = msgs
+			if defs := str(attrs["gen_ai.tool.definitions"]); defs != "" {
+				if t, err := chat.Tools([]byte(defs)); err == nil {
+					c.Tools = t
+				}
 			}
 		}
 	}
@@ -231,7 +265,15 @@ func (r *Reader) span(s *spanJSON, resource map[string]any) error {
 		}
 	}
 	r.Stats.NonText += st.NonText
-	if len(c.Messages) == 0 {
+	if r.Light {
+		if !c.HasContent {
+			r.Stats.NoContent++
+		}
+		r.pending = append(r.pending, c)
+		return nil
+	}
+	c.HasContent = len(c.Messages) > 0
+	if !c.HasContent {
 		r.Stats.NoContent++
 		if !r.KeepUncaptured {
 			return nil
@@ -239,6 +281,27 @@ func (r *Reader) span(s *spanJSON, resource map[string]any) error {
 	}
 	r.pending = append(r.pending, c)
 	return nil
+}
+
+// hasPrefixKey reports whether some attribute's key starts with prefix.
+func hasPrefixKey(attrs map[string]any, prefix string) bool {
+	for k := range attrs {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// promptEvents reports whether a span has events that carry a prompt.
+func promptEvents(events []event) bool {
+	for _, e := range events {
+		switch e.Name {
+		case "gen_ai.content.prompt", "gen_ai.system.message", "gen_ai.user.message", "gen_ai.assistant.message", "gen_ai.tool.message":
+			return true
+		}
+	}
+	return false
 }
 
 // event is a span event.

@@ -352,3 +352,59 @@ func TestMutatedInputs(t *testing.T) {
 		}
 	}
 }
+
+// A light first pass and DecodeCall on the bytes it located give each
+// call exactly as one pass does (the two-pass reading of trace-extract).
+func TestLightThenDecode(t *testing.T) {
+	for _, name := range []string{"genai-otlp.json", "openllmetry.jsonl", "openinference.jsonl", "python-sdk.json", "multi.otel.jsonl"} {
+		in, err := os.ReadFile("../../testdata/otel/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := readCalls(t, in)
+		r := NewReader(bytes.NewReader(in), name)
+		r.Light = true
+		var got []*Call
+		for {
+			c, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Messages != nil {
+				t.Fatalf("%s: a light call has messages", name)
+			}
+			if !c.HasContent {
+				continue
+			}
+			full, _, err := DecodeCall(in[c.Off:c.Off+int64(c.Len)], c.Session)
+			if err != nil || full == nil {
+				t.Fatalf("%s: span at %d: %v", name, c.Off, err)
+			}
+			got = append(got, full)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d calls, one pass %d", name, len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			g.Off, g.Len, w.Off, w.Len = 0, 0, 0, 0
+			if g.Session == "" {
+				g.Session = w.Session // a resource's session.id is the first pass's to give
+			}
+			for _, c := range []*Call{g, w} { // NaN equals nothing, itself included
+				if math.IsNaN(c.StartMs) {
+					c.StartMs = -1
+				}
+				if math.IsNaN(c.EndMs) {
+					c.EndMs = -1
+				}
+			}
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("%s call %d: %+v, one pass %+v", name, i, g, w)
+			}
+		}
+	}
+}

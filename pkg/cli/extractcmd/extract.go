@@ -31,8 +31,8 @@ array of requests), NAT step streams (what NAT's "file" telemetry exporter
 writes: one IntermediateStep per line, requests interleaved), OpenTelemetry
 JSON (OTLP export requests or spans, one per line or pretty-printed; LLM
 spans of the GenAI conventions or OpenInference; sessions from session.id or
-gen_ai.conversation.id, else the trace; spans come in any order, so an
-input's LLM calls are held in memory until its end) or telemetry JSONL (one event per line; llm_call events become records, tool_call and
+gen_ai.conversation.id, else the trace; spans come in any order, so they
+are read in two passes, as telemetry below) or telemetry JSONL (one event per line; llm_call events become records, tool_call and
 other events are dropped). The format is detected per input unless --format
 says it. With no FILE, or FILE "-", standard input is read.
 
@@ -126,7 +126,6 @@ type extractStats struct {
 	noContent                   int // OTel LLM spans without message text
 	stillOpen                   int // NAT step requests still open when --follow stopped
 	usageOnly                   int // usage-only records written (--uncaptured usage)
-	noUsage                     int // OTel LLM spans with neither text nor input usage (--uncaptured usage)
 	invalid                     int // skipped with --skip-invalid
 	usageFixed                  int // NAT calls whose usage came from LLM_NEW_TOKEN
 	threads                     int // with --threads
@@ -615,6 +614,25 @@ func (x *extractor) write(rec *record.Record) error {
 	return nil
 }
 
+// rereadable returns what reads an input again in a second pass: the file
+// itself, read in place, or, for other input (a pipe, a compressed file),
+// a temporary copy that r (returned in its stead) writes as it is read.
+// done removes the copy.
+func rereadable(in cli.Input, r io.Reader, name string) (io.ReaderAt, io.Reader, func(), error) {
+	if in.File != nil {
+		return in.File, r, func() {}, nil // a file named on the command line, uncompressed
+	}
+	spill, err := os.CreateTemp("", "trace-extract-*")
+	if err != nil {
+		return nil, nil, nil, cli.IOError(fmt.Errorf("a temporary copy of %s: %w", name, err))
+	}
+	done := func() {
+		spill.Close()
+		os.Remove(spill.Name())
+	}
+	return spill, io.TeeReader(r, spill), done, nil
+}
+
 // telEvent is an llm_call kept for sorting.
 // telCall is what the first pass keeps of an llm_call line: what orders
 // it, and where it is, to be read again (not its messages).
@@ -636,20 +654,11 @@ type telCall struct {
 // temporary file as it is read.
 func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 	x.seen = nil
-	var back io.ReaderAt
-	if in.File != nil {
-		back = in.File // a file named on the command line, uncompressed
+	back, r, done, err := rereadable(in, r, name)
+	if err != nil {
+		return err
 	}
-	if back == nil {
-		spill, err := os.CreateTemp("", "trace-extract-*.jsonl")
-		if err != nil {
-			return cli.IOError(fmt.Errorf("a temporary copy of %s: %w", name, err))
-		}
-		defer os.Remove(spill.Name())
-		defer spill.Close()
-		r = io.TeeReader(r, spill)
-		back = spill
-	}
+	defer done()
 	jr := jsonl.NewReader(r, name)
 	var calls []telCall
 	sessions := map[string]string{} // one copy of each session id

@@ -33,7 +33,7 @@ var sources = []source{
 	{"nat", nat.LooksLikeProfiler, func(x *extractor, in cli.Input, r io.Reader) error { return x.nat(r, in.Name) }},
 	{"nat-steps", func(head []byte) bool { return natsteps.LooksLikeSteps(firstLine(head)) },
 		func(x *extractor, in cli.Input, r io.Reader) error { return x.natSteps(r, in.Name) }},
-	{"otel", otel.LooksLikeOTel, func(x *extractor, in cli.Input, r io.Reader) error { return x.otelTraces(r, in.Name) }},
+	{"otel", otel.LooksLikeOTel, func(x *extractor, in cli.Input, r io.Reader) error { return x.otelTraces(in, r, in.Name) }},
 	{"telemetry", telemetry.LooksLikeEvents, func(x *extractor, in cli.Input, r io.Reader) error { return x.telemetry(in, r, in.Name) }},
 }
 
