@@ -29,7 +29,8 @@ const extractHelp = `Read agent traces and write one JSON record per LLM call.
 Inputs are NAT profiler traces (all_requests_profiler_traces.json: a JSON
 array of requests), NAT step streams (what NAT's "file" telemetry exporter
 writes: one IntermediateStep per line, requests interleaved), OpenTelemetry
-JSON (OTLP export requests or spans, one per line or pretty-printed; LLM
+JSON (OTLP export requests or spans, one per line or pretty-printed) or OTLP
+protobuf (the Collector's file exporter with format proto; LLM
 spans of the GenAI conventions or OpenInference; sessions from session.id or
 gen_ai.conversation.id, else the trace; spans come in any order, so they
 are read in two passes, as telemetry below) or telemetry JSONL (one event per line; llm_call events become records, tool_call and
@@ -58,7 +59,7 @@ usage; see the README's record contract. A summary goes to stderr.
 // ExtractCmd is the grammar of trace-extract.
 type ExtractCmd struct {
 	Files        []string `arg:"" optional:"" name:"FILE" help:"Trace files to read (default: standard input)."`
-	Format       string   `enum:"auto,nat,nat-steps,otel,telemetry" default:"auto" help:"Input format: auto, nat (profiler JSON), nat-steps (NAT's file exporter, one step per line), otel (OpenTelemetry JSON: GenAI or OpenInference spans) or telemetry."`
+	Format       string   `enum:"auto,nat,nat-steps,otel,telemetry" default:"auto" help:"Input format: auto, nat (profiler JSON), nat-steps (NAT's file exporter, one step per line), otel (OpenTelemetry JSON or OTLP protobuf: GenAI or OpenInference spans) or telemetry."`
 	Delay        string   `placeholder:"MS|auto|none" complete:"auto,none,500" help:"Delay before every call of a session but its first: a number of ms (default: 500 for NAT, profiler or steps, as the reference; none for telemetry and OTel), 'auto' for the real gap since the end of the session's previous call, or 'none'."`
 	Timestamps   bool     `help:"Add timestamp: ms since the start of the first call (aiperf's fixed-schedule replay)."`
 	Threads      bool     `help:"Split each session into conversation threads (interleaved agents): session_id becomes SESSION/N, the original goes to parent_session."`

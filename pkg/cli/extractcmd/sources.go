@@ -33,8 +33,20 @@ var sources = []source{
 	{"nat", nat.LooksLikeProfiler, func(x *extractor, in cli.Input, r io.Reader) error { return x.nat(r, in.Name) }},
 	{"nat-steps", func(head []byte) bool { return natsteps.LooksLikeSteps(firstLine(head)) },
 		func(x *extractor, in cli.Input, r io.Reader) error { return x.natSteps(r, in.Name) }},
-	{"otel", otel.LooksLikeOTel, func(x *extractor, in cli.Input, r io.Reader) error { return x.otelTraces(in, r, in.Name) }},
+	{"otel", func(head []byte) bool { return otel.LooksLikeOTel(head) || otel.LooksLikeProto(head) }, readOTel},
 	{"telemetry", telemetry.LooksLikeEvents, func(x *extractor, in cli.Input, r io.Reader) error { return x.telemetry(in, r, in.Name) }},
+}
+
+// readOTel reads OTLP/JSON, or OTLP protobuf frames (the Collector's file
+// exporter with format proto) turned into OTLP/JSON on the way: then the
+// second pass reads the JSON back from a temporary copy.
+func readOTel(x *extractor, in cli.Input, r io.Reader) error {
+	if br, ok := r.(*bufio.Reader); ok {
+		if head, _ := br.Peek(5); otel.LooksLikeProto(head) {
+			return x.otelTraces(cli.Input{R: in.R, Name: in.Name, Size: in.Size}, otel.ProtoToJSON(br, in.Name), in.Name)
+		}
+	}
+	return x.otelTraces(in, r, in.Name)
 }
 
 // sourceNamed returns the source of a --format value.
