@@ -192,7 +192,11 @@ func DecodeCall(span []byte, session string) (*Call, *Stats, error) {
 // span reads one span, which lies at off in the input, n bytes long.
 func (r *Reader) span(s *spanJSON, resource map[string]any, off int64, n int) error {
 	r.Stats.Spans++
-	attrs, err := attributes(s.Attributes)
+	decode := attributes
+	if r.Light {
+		decode = lightAttributes
+	}
+	attrs, err := decode(s.Attributes)
 	if err != nil {
 		return fmt.Errorf("span %s: attributes: %w", s.SpanID, err)
 	}
@@ -314,30 +318,72 @@ type event struct {
 // {"stringValue"|"intValue"|...}}) or a plain object, to Go values:
 // string, int64, float64, bool, []any.
 func attributes(raw json.RawMessage) (map[string]any, error) {
+	return decodeAttributes(raw, nil)
+}
+
+// promptAttribute reports whether an attribute holds prompt or answer
+// content: what a light first pass need not decode.
+func promptAttribute(key string) bool {
+	for _, p := range []string{"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
+		"gen_ai.tool.definitions", "gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.",
+		"llm.output_messages.", "llm.tools.", "input.value", "output.value"} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// lightAttributes is attributes with the values of prompt attributes left
+// undecoded (their keys map to true): the light pass needs to know only
+// that they are there.
+func lightAttributes(raw json.RawMessage) (map[string]any, error) {
+	return decodeAttributes(raw, promptAttribute)
+}
+
+// decodeAttributes decodes attributes, the values of those skip says yes
+// to left out (their keys map to true).
+func decodeAttributes(raw json.RawMessage, skip func(key string) bool) (map[string]any, error) {
 	out := map[string]any{}
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return out, nil
 	}
 	if raw[0] == '{' {
-		var m map[string]any
+		var m map[string]json.RawMessage
 		if err := jsondecode.UnmarshalTransient(raw, &m); err != nil {
 			return nil, err
 		}
 		for k, v := range m {
-			out[k] = plain(v)
+			if skip != nil && skip(k) {
+				out[k] = true
+				continue
+			}
+			var x any
+			if err := jsondecode.UnmarshalTransient(v, &x); err != nil {
+				return nil, err
+			}
+			out[k] = plain(x)
 		}
 		return out, nil
 	}
 	var list []struct {
-		Key   string   `json:"key"`
-		Value anyValue `json:"value"`
+		Key   string          `json:"key"`
+		Value json.RawMessage `json:"value"`
 	}
 	if err := jsondecode.UnmarshalTransient(raw, &list); err != nil {
 		return nil, err
 	}
 	for _, kv := range list {
-		out[kv.Key] = kv.Value.get()
+		if skip != nil && skip(kv.Key) {
+			out[kv.Key] = true
+			continue
+		}
+		var v anyValue
+		if err := jsondecode.UnmarshalTransient(kv.Value, &v); err != nil {
+			return nil, err
+		}
+		out[kv.Key] = v.get()
 	}
 	return out, nil
 }

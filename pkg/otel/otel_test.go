@@ -408,3 +408,26 @@ func TestLightThenDecode(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReaderLight: MB/s of trace-extract's first pass (sessions,
+// times and places of the LLM spans, prompts not decoded).
+func BenchmarkReaderLight(b *testing.B) {
+	one, err := os.ReadFile("../../testdata/otel/multi.otel.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := bytes.Repeat(one, 50)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		r := NewReader(bytes.NewReader(in), "bench")
+		r.Light = true
+		for {
+			if _, err := r.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+}
