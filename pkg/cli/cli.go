@@ -79,6 +79,18 @@ func UseCPUs(n int) {
 	}
 }
 
+// SoftMemoryLimit caps the heap a command whose live memory is bounded
+// (by a record, request or session) lets grow before collecting: GOGC=200
+// lets the heap reach three times what is live, which on a long input is
+// the most of the peak. It applies when the command owns its process and
+// GOMEMLIMIT is not set; a command that needs more still gets it (the
+// collector then runs more often, at most half the CPU).
+func SoftMemoryLimit(bytes int64) {
+	if ownProcess && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(bytes)
+	}
+}
+
 // MainParallel is Main for a command that spreads its work over goroutines
 // (trace-tokenize): the command sets GOMAXPROCS to the CPUs it uses.
 func MainParallel(cmd Command) {

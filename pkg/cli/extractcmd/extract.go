@@ -148,6 +148,9 @@ func (cmd *ExtractCmd) Exec(s cli.Streams) error {
 	if cmd.SkipRequests < 0 || cmd.NumRequests != nil && *cmd.NumRequests < 0 {
 		return cli.UsageError(errors.New("--skip-requests and --num-requests take a number of requests, 0 or more"))
 	}
+	// Live memory is bounded by a request or a session, plus the index of
+	// a telemetry or OTel input: keep the heap near it on long inputs.
+	cli.SoftMemoryLimit(80 << 20)
 	w := jsonl.NewWriter(s.Stdout)
 	x := &extractor{cmd: cmd, w: w, delay: delay, stderr: s.Stderr, originMs: math.NaN()}
 	if !cmd.Compact {
