@@ -79,3 +79,104 @@ func goldenTexts(t *testing.T, dir, name string) []string {
 	texts, _ := goldenSet(t, path)
 	return texts
 }
+
+// AppendPart equals Encode of the part for every family, added tokens
+// included: prompts are golden texts joined by new lines, encoded in two
+// steps (so the memo holds kept and new cuts), and the parts are the
+// joined texts themselves and random ranges.
+func TestFamiliesAppendPartEqualsEncode(t *testing.T) {
+	dir := "../../testdata/tokenizers/families"
+	toks, _ := filepath.Glob(filepath.Join(dir, "*.tokenizer.json"))
+	for _, path := range toks {
+		name := strings.TrimSuffix(filepath.Base(path), ".tokenizer.json")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec, err := ParseJSON(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := New(name, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAppendPart(t, tok, goldenTexts(t, dir, name), uint64(len(name)))
+		})
+	}
+}
+
+// checkAppendPart checks AppendPart against Encode on prompts made of
+// texts, and that long parts copy ids from the memo when the tokenizer
+// has cuts.
+func checkAppendPart(t *testing.T, tok *Tokenizer, texts []string, seed uint64) {
+	t.Helper()
+	full, inc := tok.NewEncoder(), tok.NewEncoder()
+	rng := rand.New(rand.NewPCG(seed, 5))
+	joins := []string{"\n", "\n\n", " ", "", "\r\n", ".", "'s"}
+	copied, long := 0, 0
+	for p := 0; p < 40; p++ {
+		var parts []string
+		for range 2 + rng.IntN(6) {
+			parts = append(parts, texts[rng.IntN(len(texts))])
+		}
+		join := joins[rng.IntN(len(joins))]
+		prompt := strings.Join(parts, join)
+		head := strings.Join(parts[:len(parts)/2], join)
+		_, memo := inc.EncodeAfter(nil, head)
+		_, memo = inc.EncodeAfter(memo, prompt)
+		check := func(from, to int) {
+			want := full.Encode(prompt[from:to])
+			before := inc.copied
+			got := inc.AppendPart(nil, memo, from, to)
+			if !slices.Equal(got, want) {
+				t.Fatalf("prompt of %d texts joined by %q, part [%d:%d] %q: ids differ from Encode of the part", len(parts), join, from, to, shorten(prompt[from:to]))
+			}
+			if to-from >= 4*partHead {
+				long++
+				if inc.copied > before {
+					copied++
+				}
+			}
+		}
+		at := 0
+		for _, s := range parts {
+			check(at, at+len(s))
+			at += len(s) + len(join)
+		}
+		// Parts that end just past a cut of the prompt, or start just
+		// before one: where the bytes past a cut decide it.
+		for range 4 {
+			if len(memo.cuts) == 0 {
+				break
+			}
+			c := memo.cuts[rng.IntN(len(memo.cuts))].Byte
+			for k := 0; k <= tok.reach+tok.maxAdded+1; k++ {
+				if c+k <= len(prompt) && utf8.RuneStart(prompt[min(c+k, len(prompt)-1)]) {
+					check(max(0, c-4*partHead-rng.IntN(200)), c+k)
+				}
+				if c-k >= 0 && utf8.RuneStart(prompt[c-k]) {
+					check(c-k, min(len(prompt), c+4*partHead+rng.IntN(200)))
+				}
+			}
+		}
+		for range 8 {
+			from, to := rng.IntN(len(prompt)+1), rng.IntN(len(prompt)+1)
+			if from > to {
+				from, to = to, from
+			}
+			for from > 0 && !utf8.RuneStart(prompt[from]) {
+				from--
+			}
+			for to < len(prompt) && !utf8.RuneStart(prompt[to]) {
+				to++
+			}
+			check(from, to)
+		}
+	}
+	if tok.reach >= 0 && long > 0 && copied == 0 {
+		t.Errorf("none of %d long parts copied ids from the memo", long)
+	}
+	t.Logf("%d of %d long parts copied ids", copied, long)
+}

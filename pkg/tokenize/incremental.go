@@ -1,6 +1,9 @@
 package tokenize
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Memo remembers the last text an Encoder encoded for a conversation, so
 // that the next, longer text of that conversation costs only its new part.
@@ -10,6 +13,9 @@ type Memo struct {
 	cuts   []Cut
 	reused int
 }
+
+// Text returns the remembered text.
+func (m *Memo) Text() string { return m.text }
 
 // IDs returns the token ids of the remembered text.
 func (m *Memo) IDs() []int { return m.ids }
@@ -93,4 +99,67 @@ func CommonPrefix(a, b string) int {
 		i++
 	}
 	return i
+}
+
+// partHead is how many bytes of a part AppendPart encodes at first to find
+// where the part's own pieces meet the whole text's.
+const partHead = 256
+
+// AppendPart appends to dst the ids of m's text[from:to] encoded alone:
+// what Append(dst, text[from:to]) appends. Between the first and the last
+// cut of the whole text that the part's own pieces also have, the ids are
+// copied from m rather than encoded again, so a long part costs about
+// partHead bytes of encoding. (A cut of the whole text is a cut of the part
+// once the two agree on the pieces before it: the pieces after it are read
+// from the same bytes.)
+//
+// Agent prompts join messages that are each tokenized alone too; this
+// derives a message's ids from its prompt's.
+func (e *Encoder) AppendPart(dst []int, m *Memo, from, to int) []int {
+	part := m.text[from:to]
+	margin := e.t.reach + e.t.maxAdded
+	if e.t.reach < 0 || len(part) < partHead+2*margin+cutSpacing {
+		return e.Append(dst, part)
+	}
+	// The whole text's cuts inside the part, far enough from its end that
+	// the bytes after the part cannot have placed them.
+	lo, _ := slices.BinarySearchFunc(m.cuts, from+1, func(c Cut, b int) int { return c.Byte - b })
+	hi, _ := slices.BinarySearchFunc(m.cuts, to-margin+1, func(c Cut, b int) int { return c.Byte - b })
+	if hi-lo < 2 {
+		return e.Append(dst, part)
+	}
+	// Encode the part's head alone with all its cuts, until one of them is
+	// one of the whole text's: from there on the two read the same pieces.
+	for h := partHead; ; h *= 2 {
+		h = min(h, len(part))
+		e.head, e.cuts = e.appendCuts(e.head[:0], part[:h], e.cuts[:0], 0)
+		i := lo
+		for _, c := range e.cuts {
+			if c.Byte+margin > h {
+				break // the bytes after the head could move it
+			}
+			for i < hi && m.cuts[i].Byte < from+c.Byte {
+				i++
+			}
+			if i == hi {
+				break
+			}
+			if m.cuts[i].Byte != from+c.Byte {
+				continue
+			}
+			// The part's ids: the head's up to the shared cut, the whole
+			// text's up to its last cut in the part, and the rest encoded.
+			last := m.cuts[hi-1]
+			dst = append(dst, e.head[:c.IDs]...)
+			dst = append(dst, m.ids[m.cuts[i].IDs:last.IDs]...)
+			e.copied += last.IDs - m.cuts[i].IDs
+			return e.Append(dst, part[last.Byte-from:])
+		}
+		if h == len(part) {
+			return append(dst, e.head...)
+		}
+		if h >= 4*partHead {
+			return e.Append(dst, part)
+		}
+	}
 }

@@ -174,6 +174,10 @@ type Encoder struct {
 	t     *Tokenizer
 	cache map[string][]int32
 	ends  []int
+	head  []int // scratch of AppendPart
+	cuts  []Cut // scratch of AppendPart
+	// copied counts the ids AppendPart took from memos (tests read it).
+	copied int
 }
 
 // cacheLimit bounds the piece cache; it is emptied when full.
@@ -210,6 +214,16 @@ const cutSpacing = 64
 // appending them to cuts. Offsets and counts are relative to text and to
 // the ids appended for it.
 func (e *Encoder) AppendCuts(dst []int, text string, cuts []Cut, record bool) ([]int, []Cut) {
+	spacing := -1
+	if record {
+		spacing = cutSpacing
+	}
+	return e.appendCuts(dst, text, cuts, spacing)
+}
+
+// appendCuts is AppendCuts recording cuts at least spacing bytes apart (0:
+// every cut; -1: none).
+func (e *Encoder) appendCuts(dst []int, text string, cuts []Cut, spacing int) ([]int, []Cut) {
 	t := e.t
 	base := len(dst)
 	start := 0
@@ -219,27 +233,24 @@ func (e *Encoder) AppendCuts(dst []int, text string, cuts []Cut, record bool) ([
 				continue
 			}
 			if a, ok := t.matchAdded(text, i); ok {
-				dst, cuts = e.appendPlain(dst, text, start, i, base, cuts, record)
+				dst, cuts = e.appendPlain(dst, text, start, i, base, cuts, spacing)
 				dst = append(dst, a.id)
 				start = i + len(a.content)
 				i = start - 1
 			}
 		}
 	}
-	return e.appendPlain(dst, text, start, len(text), base, cuts, record)
+	return e.appendPlain(dst, text, start, len(text), base, cuts, spacing)
 }
 
 // appendPlain encodes text[from:to], which holds no added token.
-func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts []Cut, record bool) ([]int, []Cut) {
+func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts []Cut, spacing int) ([]int, []Cut) {
 	if from == to {
 		return dst, cuts
 	}
 	seg, changed := e.t.normalize(text[from:to], from == 0)
-	if changed {
-		// Offsets in the normalized text are not offsets in text: no cuts.
-		record = false
-	}
-	record = record && e.t.reach >= 0
+	// Offsets in a changed normalized text are not offsets in text: no cuts.
+	record := spacing >= 0 && !changed && e.t.reach >= 0
 	e.ends = e.t.split(seg, e.ends[:0])
 	prev := 0
 	for _, end := range e.ends {
@@ -254,7 +265,7 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 		// reach bytes past it: text after those cannot move the cut.
 		if record && end < len(seg) && !isSpaceByte(seg[end-1]) && !isSpaceByte(seg[end]) {
 			at := from + end
-			if len(cuts) == 0 || at-cuts[len(cuts)-1].Byte >= cutSpacing {
+			if len(cuts) == 0 || at-cuts[len(cuts)-1].Byte >= spacing {
 				cuts = append(cuts, Cut{Byte: at, IDs: len(dst) - base})
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -363,6 +364,7 @@ type tokWorker struct {
 	stand   []byte                  // the stand-in messages, as JSON
 	tools   map[xxh3.Uint128][]byte // --messages synthetic: stand-in tools lists by the recorded list's hash
 	msgIDs  []int                   // --messages synthetic: a message's ids
+	places  [][2]int                // --messages synthetic: contents in the prompt text
 }
 
 // inferBytes bounds the records --tokenizer auto holds while it looks for a
@@ -578,7 +580,11 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		w.rec.Delete("tools")
 	}
 	if w.gen != nil {
-		if err := w.standIns(sm, raw, shared); err != nil {
+		var whole *tokenize.Memo // the prompt's encoding, when it is b's memo
+		if !w.full {
+			whole = b.memo
+		}
+		if err := w.standIns(sm, raw, shared, whole); err != nil {
 			return nil, 0, err
 		}
 		w.rec.Set("messages", w.stand)
@@ -721,6 +727,30 @@ func (w *tokWorker) newMessages(session string, cur []chat.Message) ([]chat.Mess
 	return added, true
 }
 
+// contentPlaces appends to places where each message's content lies in
+// text, which should end with the contents of msgs joined by new lines:
+// {from, to} byte offsets, or {0, 0} when not found there (no content, or
+// the text differs).
+func contentPlaces(places [][2]int, msgs []chat.Message, text string) [][2]int {
+	places = slices.Grow(places[:0], len(msgs))[:len(msgs)]
+	end := len(text)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		places[i] = [2]int{}
+		c := msgs[i].Content
+		if c == nil || end < 0 {
+			continue
+		}
+		from := end - len(*c)
+		if from < 0 || text[from:end] != *c || (from > 0 && text[from-1] != '\n') {
+			end = -1 // the text is not what these messages make
+			continue
+		}
+		places[i] = [2]int{from, end}
+		end = from - 1
+	}
+	return places
+}
+
 // standInTools returns the tools list raw with stand-in descriptions. The
 // calls of a session repeat one list, so each list is made once (a worker
 // remembers up to 64).
@@ -745,11 +775,17 @@ func (w *tokWorker) standInTools(raw []byte) ([]byte, error) {
 // the session's previous record. A message equal to the previous record's
 // at its place, after equal ones, keeps its stand-in; the others are
 // tokenized one by one (the recorded token count of a message is that of
-// its content alone).
-func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int) error {
+// its content alone), from the prompt's ids in whole where a content is
+// found at its place in the prompt text (the contents joined by new lines,
+// these messages last).
+func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int, whole *tokenize.Memo) error {
 	msgs, err := chat.Decode(raw)
 	if err != nil {
 		return err
+	}
+	w.places = w.places[:0]
+	if whole != nil {
+		w.places = contentPlaces(w.places, msgs, whole.Text())
 	}
 	if shared > len(sm.synth) {
 		return cli.CompactError("shared_messages", shared, len(sm.synth), true)
@@ -792,7 +828,11 @@ func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int) error {
 		start := synthtext.Start(before, m.Role)
 		s.key = start
 		if m.Content != nil {
-			w.msgIDs = w.enc.Append(w.msgIDs[:0], *m.Content)
+			if len(w.places) > 0 && w.places[i][1] > 0 {
+				w.msgIDs = w.enc.AppendPart(w.msgIDs[:0], whole, w.places[i][0], w.places[i][1])
+			} else {
+				w.msgIDs = w.enc.Append(w.msgIDs[:0], *m.Content)
+			}
 			s.content, s.key = w.gen.Append(make([]byte, 0, 8*len(w.msgIDs)), start, w.msgIDs)
 		}
 		// Tool calls keep their ids and function names; their arguments

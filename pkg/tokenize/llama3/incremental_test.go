@@ -97,6 +97,45 @@ func TestEncodeAfterPrefixEqualsEncode(t *testing.T) {
 	}
 }
 
+// AppendPart equals a full Encode of the part, for parts of prompts that
+// EncodeAfter encoded, joined at hard places (added tokens, white space,
+// contractions): the last pieces of each prompt, and random ranges.
+func TestAppendPartEqualsEncode(t *testing.T) {
+	for _, v := range []Variant{Llama31, DeepSeek} {
+		tok, err := New("t", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, inc := tok.NewEncoder(), tok.NewEncoder()
+		rng := rand.New(rand.NewPCG(uint64(v), 11))
+		for s := 0; s < 20; s++ {
+			var memo *tokenize.Memo
+			prev := ""
+			for i, text := range growingSession(rng, 20) {
+				_, memo = inc.EncodeAfter(memo, text)
+				ranges := [][2]int{{0, len(text)}}
+				if strings.HasPrefix(text, prev) {
+					ranges = append(ranges, [2]int{len(prev), len(text)})
+				}
+				for range 6 {
+					from, to := rng.IntN(len(text)+1), rng.IntN(len(text)+1)
+					ranges = append(ranges, [2]int{min(from, to), max(from, to)})
+				}
+				for _, r := range ranges {
+					part := strings.ToValidUTF8(text[r[0]:r[1]], "")
+					if part != text[r[0]:r[1]] {
+						continue // a range inside a character
+					}
+					if got, want := inc.AppendPart(nil, memo, r[0], r[1]), full.Encode(part); !slices.Equal(got, want) {
+						t.Fatalf("variant %d session %d call %d, part [%d:%d] of %d bytes: ids differ from a full encode", v, s, i, r[0], r[1], len(text))
+					}
+				}
+				prev = text
+			}
+		}
+	}
+}
+
 // BenchmarkGrowingSession compares encoding every prompt of a session in
 // full with encoding them incrementally; bytes are the total prompt text, so
 // MB/s compare directly. The ratio is bounded by total text / new text:
