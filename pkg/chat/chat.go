@@ -582,6 +582,17 @@ func (p *Prompt) Keep(n int) int {
 	return end
 }
 
+// SetPrefix sets p to the first n messages of q (n <= q.Messages()),
+// reusing p's storage.
+func (p *Prompt) SetPrefix(q *Prompt, n int) {
+	end := 0
+	if n > 0 {
+		end = q.marks[n-1].end
+	}
+	p.text = append(p.text[:0], q.text[:end]...)
+	p.marks = append(p.marks[:0], q.marks[:n]...)
+}
+
 // Append appends the messages of q to those of p, as if the two lists had
 // been read as one.
 func (p *Prompt) Append(q *Prompt) {

@@ -53,31 +53,92 @@ func compactMessages(t *testing.T, in string) (string, int) {
 }
 
 // expandIDs decodes trace-tokenize's output, giving compact rows (shared_ids)
-// the ids of the line before them that they leave out, independently of
-// trace-hash.
+// the ids of the line before them (or of the line shared_ids_back lines
+// before) that they leave out, independently of trace-hash.
 func expandIDs(t *testing.T, out string) (rows []map[string]any, compacted int) {
 	t.Helper()
 	var prevSession any
-	var prev []any
+	var hist [][]any // the ids of the session's lines so far, the last last
 	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatal(err)
 		}
+		if rec["session_id"] != prevSession {
+			hist = nil
+		}
 		ids, _ := rec["input_ids"].([]any)
 		if n, ok := rec["shared_ids"].(float64); ok {
-			if rec["session_id"] != prevSession || int(n) > len(prev) || n < 1 {
-				t.Fatalf("line %d: shared_ids %v after a line of session %v with %d ids", i+1, n, prevSession, len(prev))
+			back := 1
+			if b, ok := rec["shared_ids_back"].(float64); ok {
+				back = int(b)
 			}
-			ids = append(append([]any{}, prev[:int(n)]...), ids...)
+			if back > len(hist) || int(n) > len(hist[len(hist)-back]) || n < 1 {
+				t.Fatalf("line %d: shared_ids %v, %d back, after %d lines of session %v", i+1, n, back, len(hist), prevSession)
+			}
+			ids = append(append([]any{}, hist[len(hist)-back][:int(n)]...), ids...)
 			rec["input_ids"] = ids
 			delete(rec, "shared_ids")
+			delete(rec, "shared_ids_back")
 			compacted++
 		}
-		prevSession, prev = rec["session_id"], ids
+		prevSession = rec["session_id"]
+		hist = append(hist, ids)
 		rows = append(rows, rec)
 	}
 	return rows, compacted
+}
+
+// compactMessagesBack writes whole records as compact ones that may reach
+// back (shared_back), independently of trace-extract: each record continues
+// one of the last 8 lines of its session run that share first messages with
+// it, chosen at random (readers must not assume the nearest or the best).
+// It returns how many records reach back further than the line before.
+func compactMessagesBack(t *testing.T, in string, rng *rand.Rand) (string, int) {
+	t.Helper()
+	var out strings.Builder
+	var prevSession string
+	var hist [][]json.RawMessage
+	backs := 0
+	for _, line := range strings.Split(strings.TrimSpace(in), "\n") {
+		var rec map[string]json.RawMessage
+		var msgs []json.RawMessage
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(rec["messages"], &msgs); err != nil {
+			t.Fatal(err)
+		}
+		if string(rec["session_id"]) != prevSession {
+			hist = nil
+		}
+		type choice struct{ back, n int }
+		var choices []choice
+		for back := 1; back <= min(8, len(hist)); back++ {
+			prev := hist[len(hist)-back]
+			n := 0
+			for n < min(len(prev), len(msgs)) && bytes.Equal(prev[n], msgs[n]) {
+				n++
+			}
+			if n > 0 {
+				choices = append(choices, choice{back, n})
+			}
+		}
+		prevSession = string(rec["session_id"])
+		hist = append(hist, msgs)
+		if len(choices) > 0 {
+			c := choices[rng.IntN(len(choices))]
+			rec["shared_messages"], _ = json.Marshal(c.n)
+			if c.back > 1 {
+				rec["shared_back"], _ = json.Marshal(c.back)
+				backs++
+			}
+			rec["messages"], _ = json.Marshal(msgs[c.n:])
+		}
+		b, _ := json.Marshal(rec)
+		out.Write(append(b, '\n'))
+	}
+	return out.String(), backs
 }
 
 // Compact records carry the same information as whole ones: every stage

@@ -3,14 +3,17 @@ package cli_test
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"agenttrace/pkg/chat"
+	"agenttrace/pkg/cli/classifycmd"
 	"agenttrace/pkg/cli/extractcmd"
 	"agenttrace/pkg/cli/hashcmd"
 	"agenttrace/pkg/cli/tokenizecmd"
@@ -105,6 +108,66 @@ func TestInterleavedAgentsReuseEqualsFull(t *testing.T) {
 		got := run(t, hashcmd.Run, run(t, tokenizecmd.Run, c.in, append([]string{"-q", "--tokenizer", tok}, c.args...)...), "-q")
 		if got != want {
 			t.Fatalf("%v: rows differ from a full encoding", c.args)
+		}
+	}
+}
+
+// Compact records that reach back (shared_back, shared_ids_back: sessions
+// whose agents interleave) give what whole records give in every stage and
+// mode: as trace-extract writes them, and as an independent writer does
+// with random choices among the lines they could continue.
+func TestCompactBackEqualsWhole(t *testing.T) {
+	var buf bytes.Buffer
+	if err := synth.WriteTelemetry(&buf, synth.TelemetryOptions{Sessions: 6, Workers: 5, Calls: 7, TurnBytes: 400, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	const tok = "meta-llama/Llama-3.3-70B-Instruct"
+	whole := run(t, extractcmd.Run, buf.String(), "-q")
+	extracted := run(t, extractcmd.Run, buf.String(), "-q", "--compact")
+	if !strings.Contains(extracted, `"shared_back":`) {
+		t.Fatal("trace-extract --compact wrote no shared_back on interleaved agents")
+	}
+	random, backs := compactMessagesBack(t, whole, rand.New(rand.NewPCG(4, 4)))
+	if backs == 0 {
+		t.Fatal("the test's writer made no record that reaches back")
+	}
+	wholeIDs := run(t, tokenizecmd.Run, whole, "-q", "--tokenizer", tok)
+	want, _ := expandIDs(t, wholeIDs)
+	wantRows := run(t, hashcmd.Run, wholeIDs, "-q", "--block-size", "16")
+	pipeline := func(in string, tokArgs []string, hashArgs ...string) string {
+		classified := run(t, classifycmd.Run, in, "-q")
+		return run(t, hashcmd.Run, run(t, tokenizecmd.Run, classified, append([]string{"-q", "--tokenizer", tok}, tokArgs...)...), append([]string{"-q", "--block-size", "16"}, hashArgs...)...)
+	}
+	for name, in := range map[string]string{"trace-extract": extracted, "random": random} {
+		for _, jobs := range []string{"1", "2"} {
+			got := run(t, tokenizecmd.Run, in, "-q", "-j", jobs, "--compact", "--tokenizer", tok)
+			if !strings.Contains(got, `"shared_ids_back":`) {
+				t.Fatalf("%s -j %s: trace-tokenize --compact wrote no shared_ids_back", name, jobs)
+			}
+			rows, _ := expandIDs(t, got)
+			if len(rows) != len(want) {
+				t.Fatalf("%s -j %s: %d rows, want %d", name, jobs, len(rows), len(want))
+			}
+			for i := range rows {
+				if !reflect.DeepEqual(rows[i], want[i]) {
+					t.Fatalf("%s -j %s: row %d differs:\n got %.300v\nwant %.300v", name, jobs, i+1, rows[i], want[i])
+				}
+			}
+			if h := run(t, hashcmd.Run, got, "-q", "--block-size", "16"); h != wantRows {
+				t.Fatalf("%s -j %s: trace-hash rows differ from whole records'", name, jobs)
+			}
+		}
+		for _, c := range []struct {
+			tok, hash []string
+		}{
+			{[]string{"--compact"}, nil},
+			{[]string{"--rows", "delta"}, nil},
+			{[]string{"--compact", "--messages", "synthetic"}, []string{"--emit", "messages"}},
+			{[]string{"--compact", "--messages", "real"}, []string{"--emit", "messages"}},
+		} {
+			if got, want := pipeline(in, c.tok, c.hash...), pipeline(whole, c.tok, c.hash...); got != want {
+				t.Fatalf("%s, trace-tokenize %v | trace-hash %v: other rows than whole records give", name, c.tok, c.hash)
+			}
 		}
 	}
 }

@@ -107,6 +107,14 @@ func (p *Parser) ParseAfter(b []byte, start, kept int) (end int, err error) {
 	return end, nil
 }
 
+// ParseAfterIDs is ParseAfter continuing the ids prefix instead of the
+// last array's first ones (a compact record that continues an earlier
+// line than the last: trace-tokenize's shared_ids_back).
+func (p *Parser) ParseAfterIDs(b []byte, start int, prefix []uint32) (end int, err error) {
+	p.ids = append(p.ids[:0], prefix...)
+	return p.ParseAfter(b, start, len(prefix))
+}
+
 func (p *Parser) parse(b []byte, start int) (int, error) {
 	cur, err := array(b, start)
 	if err != nil {

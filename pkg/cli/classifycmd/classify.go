@@ -71,7 +71,7 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 	var rec record.Record
 	var buf []byte
 	var sessions cli.SessionTracker
-	var prev chat.Firsts // what the line before's messages say
+	var recent cli.Recent[chat.Firsts] // what the lines before's messages say
 	medium := record.AppendString(nil, defaultPriority)
 	err := cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
 		if err := record.Parse(line, &rec); err != nil {
@@ -93,16 +93,28 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 		}
 		sid, _ := rec.Get("session_id")
 		samePrev := sessions.Next(sid)
+		cur := recent.Next(samePrev)
 		shared, err := cli.SharedCount(&rec, "shared_messages")
-		switch {
-		case err != nil:
+		if err != nil {
 			return cli.DataError(r.Errorf("%v", err))
-		case shared > 0 && (!samePrev || shared > prev.N):
-			return cli.DataError(r.Errorf("%v", cli.CompactError("shared_messages", shared, prev.N, samePrev)))
-		case shared > 0:
+		}
+		if shared > 0 {
+			back, err := cli.SharedBack(&rec, "shared_back")
+			if err != nil {
+				return cli.DataError(r.Errorf("%v", err))
+			}
+			prev, ok := recent.Back(back)
+			switch {
+			case !ok && back > 1 && samePrev:
+				return cli.DataError(r.Errorf("%v", cli.CompactBackError("shared_back", back, recent.Lines())))
+			case !ok:
+				return cli.DataError(r.Errorf("%v", cli.CompactError("shared_messages", shared, 0, false)))
+			case shared > prev.N:
+				return cli.DataError(r.Errorf("%v", cli.CompactErrorBack("shared_messages", shared, back, prev.N)))
+			}
 			firsts = prev.After(shared, firsts)
 		}
-		prev = firsts
+		*cur = firsts
 		call := classify.Call{System: firsts.System, User: firsts.User}
 		if call.Model, _, err = rec.String("model"); err != nil {
 			return cli.DataError(r.Errorf("%v", err))

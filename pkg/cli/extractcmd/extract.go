@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"agenttrace/pkg/record"
 	"agenttrace/pkg/telemetry"
 	"agenttrace/pkg/thread"
+
+	"github.com/zeebo/xxh3"
 )
 
 const extractHelp = `Read agent traces and write one JSON record per LLM call.
@@ -266,10 +269,12 @@ type extractor struct {
 	buf        []byte
 	json       *chat.JSONWriter // writes the messages field; nil remembers nothing
 	msgs       []byte           // the messages field of the record being written
-	// The line written last, for --compact.
-	prevSession  string
-	prevMessages []chat.Message
-	bar          *progress.Bar
+	// The lines written last, for --compact: their session, and each
+	// one's message keys.
+	prevSession string
+	recent      cli.Recent[[]xxh3.Uint128]
+	keyHash     *xxh3.Hasher
+	bar         *progress.Bar
 	// originMs is the start of the first call written, for --timestamps.
 	originMs float64
 }
@@ -543,12 +548,15 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 			// No text to tokenize: the reported count stands for it.
 			rec.SetInt("input_length", c.prompt)
 			rec.Set("usage_only", []byte("true"))
-			x.shared(sid, nil) // the next record shares no message with this one
+			x.shared(sid, nil) // the next records share no message with this one
 		} else {
 			msgs := c.messages
 			if x.cmd.Compact {
-				if shared := x.shared(sid, msgs); shared > 0 {
+				if shared, back := x.shared(sid, msgs); shared > 0 {
 					rec.SetInt("shared_messages", int64(shared))
+					if back > 1 {
+						rec.SetInt("shared_back", int64(back))
+					}
 					msgs = msgs[shared:]
 				}
 			}
@@ -580,16 +588,55 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 // shared returns how many messages a record of session sid with msgs
 // shares with the line written before it (--compact), and remembers it as
 // that line.
-func (x *extractor) shared(sid string, msgs []chat.Message) int {
-	n := 0
-	if sid == x.prevSession {
-		prev := x.prevMessages
-		for n < min(len(prev), len(msgs)) && prev[n].Equal(msgs[n]) {
-			n++
+func (x *extractor) shared(sid string, msgs []chat.Message) (n, back int) {
+	cur := x.recent.Next(sid == x.prevSession)
+	x.prevSession = sid
+	if x.keyHash == nil {
+		x.keyHash = xxh3.New()
+	}
+	keys := (*cur)[:0]
+	for _, m := range msgs {
+		keys = append(keys, messageKey(x.keyHash, m))
+	}
+	*cur = keys
+	// The earlier line that shares the most first messages; the nearest of
+	// those that share as many.
+	for k := 1; k <= x.recent.Lines(); k++ {
+		prev, _ := x.recent.Back(k)
+		i := 0
+		for i < min(len(*prev), len(keys)) && (*prev)[i] == keys[i] {
+			i++
+		}
+		if i > n {
+			n, back = i, k
 		}
 	}
-	x.prevSession, x.prevMessages = sid, msgs
-	return n
+	return n, back
+}
+
+// messageKey returns a 128-bit hash of what Message.Equal compares.
+func messageKey(h *xxh3.Hasher, m chat.Message) xxh3.Uint128 {
+	h.Reset()
+	var buf [8]byte
+	field := func(s string) {
+		h.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(s))))
+		h.WriteString(s)
+	}
+	field(m.Role)
+	if m.Content == nil {
+		h.Write([]byte{0})
+	} else {
+		h.Write([]byte{1})
+		field(*m.Content)
+	}
+	field(m.ToolCallID)
+	h.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(m.ToolCalls))))
+	for _, c := range m.ToolCalls {
+		field(c.ID)
+		field(c.Name)
+		field(c.Arguments)
+	}
+	return h.Sum128()
 }
 
 // jsonNumberOrString returns s as a JSON number when it is one, else as a

@@ -201,7 +201,7 @@ func (g *saveGuard) setState(state int) {
 
 // dropped are the fields the Mooncake row leaves out by default.
 var dropped = []string{"input_ids", "messages", "tools", "tokenizer", "model", "request", "function", "source", "usage_only",
-	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms", "continues", "full_length", "shared_ids", "shared_messages"}
+	"prompt_tokens", "start_ms", "end_ms", "timestamp_raw", "latency_ms", "continues", "full_length", "shared_ids", "shared_messages", "shared_back", "shared_ids_back"}
 
 // leading are the Mooncake fields, in the order they are written.
 var leading = []string{"session_id", "agent_type", "input_length", "output_length", "hash_ids", "delay", "timestamp", "priority"}
@@ -416,15 +416,17 @@ type hasher struct {
 	buf      []byte
 	raised   bool             // the row's output_length was raised to 1
 	carry    map[string]int64 // delay of left-out rows, per session
-	// --emit messages: the JSON array of the previous row's messages, and
-	// where each message ends in it, so that a compact row's shared
-	// messages are not written anew.
+	// --emit messages: the JSON array of the row's messages, and the last
+	// rows' (each without its closing bracket, with where each message
+	// ends in it), so that a compact row's shared messages are not
+	// written anew.
 	msgsBuf []byte
-	msgEnds []int
-	line    []byte      // the output line
-	weka    *wekaWriter // --emit weka
-	written int         // rows (or Weka traces) written
-	lineNo  int         // the input line being read
+	msgs    cli.Recent[messageJSON]
+	recent  cli.Recent[idsLine] // the last rows' ids, for shared_ids_back
+	line    []byte              // the output line
+	weka    *wekaWriter         // --emit weka
+	written int                 // rows (or Weka traces) written
+	lineNo  int                 // the input line being read
 }
 
 func (h *hasher) row(line []byte) ([]byte, error) {
@@ -450,12 +452,33 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	if shared > 0 && !samePrev {
 		return nil, cli.CompactError("shared_ids", shared, 0, false)
 	}
-	if shared > 0 && shared > len(h.parser.IDs()) {
+	// The line the shared ids are of: the line before, or one further back.
+	cur := h.recent.Next(samePrev)
+	var back *idsLine
+	if shared > 0 {
+		n, err := cli.SharedBack(&h.rec, "shared_ids_back")
+		if err != nil {
+			return nil, err
+		}
+		if n > 1 {
+			var ok bool
+			if back, ok = h.recent.Back(n); !ok {
+				return nil, cli.CompactBackError("shared_ids_back", n, h.recent.Lines())
+			}
+			if shared > len(back.tokens) {
+				return nil, cli.CompactErrorBack("shared_ids", shared, n, len(back.tokens))
+			}
+		}
+	}
+	if back == nil && shared > 0 && shared > len(h.parser.IDs()) {
 		return nil, cli.CompactError("shared_ids", shared, len(h.parser.IDs()), true)
 	}
-	if shared > 0 {
+	switch {
+	case back != nil:
+		_, err = h.parser.ParseAfterIDs(line, h.idsAt, back.tokens[:shared])
+	case shared > 0:
 		_, err = h.parser.ParseAfter(line, h.idsAt, shared)
-	} else {
+	default:
 		_, err = h.parser.Parse(line, h.idsAt)
 	}
 	if err != nil {
@@ -488,7 +511,11 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 	// The whole blocks of the ids a compact row shares with the row before
 	// have that row's hash ids (both rows chain from the root).
 	root, kept, from := parent < 0, 0, parent
-	if root && h.prevRoot {
+	switch {
+	case root && back != nil && back.root:
+		kept = min(shared/h.cmd.BlockSize, len(back.hashIDs))
+		h.ids = append(h.ids[:0], back.hashIDs[:kept]...)
+	case root && back == nil && h.prevRoot:
 		kept = min(shared/h.cmd.BlockSize, len(h.ids))
 	}
 	if kept > 0 {
@@ -498,6 +525,9 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		return nil, err
 	}
 	h.prevRoot = root
+	cur.tokens = append(cur.tokens[:0], h.tokens...)
+	cur.hashIDs = append(cur.hashIDs[:0], h.ids...)
+	cur.root = root
 	if !root && len(h.tokens) == 0 {
 		// A delta row that adds nothing: aiperf would make up a one-token
 		// turn for it. Its session's chain stays where it was.
@@ -614,7 +644,8 @@ func (h *hasher) usageRow() ([]byte, error) {
 		return nil, errors.New("a usage-only record needs input_length, 1 or more")
 	}
 	sid, _ := h.rec.Get("session_id")
-	h.sessions.Next(sid)
+	cur := h.recent.Next(h.sessions.Next(sid))
+	cur.tokens, cur.hashIDs, cur.root = cur.tokens[:0], cur.hashIDs[:0], false
 	h.prevRoot, h.ids, h.tokens = false, h.ids[:0], h.tokens[:0]
 	h.out.Reset()
 	h.raised = false
@@ -701,10 +732,27 @@ func (h *hasher) addStatsLength(inputLen int) {
 		Model: model, Timestamp: stamped})
 }
 
-// readMessages sets h.msgs to the record's whole message list: its
-// messages, after the first shared_messages of the line before when the
-// record is compact.
+// idsLine is what trace-hash remembers of a row for the compact rows after
+// it that continue its ids (shared_ids_back).
+type idsLine struct {
+	tokens  []uint32
+	hashIDs []int64
+	root    bool // its ids chain from the root
+}
+
+// messageJSON is the JSON of a row's message list without its closing
+// bracket, and where each message ends in it.
+type messageJSON struct {
+	buf  []byte
+	ends []int
+}
+
+// readMessages sets h.msgsBuf to the JSON of the record's whole message
+// list: its messages, after the first shared_messages of the line before
+// (or of the line shared_back lines before) when the record is compact.
 func (h *hasher) readMessages(samePrev bool) error {
+	cur := h.msgs.Next(samePrev)
+	cur.buf, cur.ends = cur.buf[:0], cur.ends[:0]
 	raw, ok := h.rec.Get("messages")
 	if !ok {
 		return errors.New(`no "messages": --emit messages needs records that keep them (trace-tokenize --messages synthetic or real)`)
@@ -716,32 +764,41 @@ func (h *hasher) readMessages(samePrev bool) error {
 	if shared > 0 && !samePrev {
 		return cli.CompactError("shared_messages", shared, 0, false)
 	}
-	if shared > len(h.msgEnds) {
-		return cli.CompactError("shared_messages", shared, len(h.msgEnds), true)
+	if shared == 0 {
+		cur.buf = append(cur.buf, '[')
+	} else {
+		back, err := cli.SharedBack(&h.rec, "shared_back")
+		if err != nil {
+			return err
+		}
+		from, ok := h.msgs.Back(back)
+		if !ok {
+			return cli.CompactBackError("shared_back", back, h.msgs.Lines())
+		}
+		if shared > len(from.ends) {
+			return cli.CompactErrorBack("shared_messages", shared, back, len(from.ends))
+		}
+		cur.buf = append(cur.buf, from.buf[:from.ends[shared-1]]...)
+		cur.ends = append(cur.ends, from.ends[:shared]...)
 	}
 	added, err := chat.Decode(raw)
 	if err != nil {
 		return fmt.Errorf("messages: %w", err)
 	}
-	if shared == 0 {
-		h.msgsBuf, h.msgEnds = append(h.msgsBuf[:0], '['), h.msgEnds[:0]
-	} else {
-		h.msgsBuf, h.msgEnds = h.msgsBuf[:h.msgEnds[shared-1]], h.msgEnds[:shared]
-	}
 	for i := range added {
-		if len(h.msgEnds) > 0 {
-			h.msgsBuf = append(h.msgsBuf, ',')
+		if len(cur.ends) > 0 {
+			cur.buf = append(cur.buf, ',')
 		}
 		// AppendJSON writes [{...}]: keep what is between the brackets.
-		at := len(h.msgsBuf)
-		h.msgsBuf = chat.AppendJSON(h.msgsBuf, added[i:i+1])
-		n := copy(h.msgsBuf[at:], h.msgsBuf[at+1:len(h.msgsBuf)-1])
-		h.msgsBuf = h.msgsBuf[:at+n]
-		h.msgEnds = append(h.msgEnds, len(h.msgsBuf))
+		at := len(cur.buf)
+		cur.buf = chat.AppendJSON(cur.buf, added[i:i+1])
+		n := copy(cur.buf[at:], cur.buf[at+1:len(cur.buf)-1])
+		cur.buf = cur.buf[:at+n]
+		cur.ends = append(cur.ends, len(cur.buf))
 	}
-	if len(h.msgEnds) == 0 {
+	if len(cur.ends) == 0 {
 		return errors.New("messages is empty: aiperf needs at least one message in a row")
 	}
-	h.msgsBuf = append(h.msgsBuf, ']')
+	h.msgsBuf = append(cur.buf, ']')
 	return nil
 }

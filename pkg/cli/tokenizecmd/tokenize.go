@@ -61,10 +61,12 @@ milliseconds instead of a few hundred.
 
 Records of one session are encoded incrementally: the tokens of the part a
 prompt shares with the session's previous prompt are reused. Output order is
-input order. Each call is encoded after the closest of the last 4 prompts
+input order. Each call is encoded after the closest of the last 8 prompts
 of its session (agents of one session interleave), reusing what they
 share. Memory holds those prompts of the 8 sessions each worker saw
-last (trace-extract writes sessions one after another), the records in
+last (trace-extract writes sessions one after another), the prompts and
+ids of the last 8 records (for compact records, which may continue one of
+them: shared_back, shared_ids_back), the records in
 flight (about 6 per worker plus 16, each its line and its output), and with
 --rows delta 16 bytes for every session: it is bounded by the largest
 records, not the input.
@@ -365,6 +367,28 @@ type tokWorker struct {
 	tools   map[xxh3.Uint128][]byte // --messages synthetic: stand-in tools lists by the recorded list's hash
 	msgIDs  []int                   // --messages synthetic: a message's ids
 	places  [][2]int                // --messages synthetic: contents in the prompt text
+	recent  cli.Recent[recentLine]  // the last lines of the session, for shared_back
+	whole   chat.Prompt             // a prompt built from a line further back
+}
+
+// recentLine is what a worker remembers of a line for the compact records
+// after it that refer back to it (shared_back).
+type recentLine struct {
+	prompt chat.Prompt    // its whole prompt
+	msgs   []chat.Message // --rows delta: its whole message list
+	synth  []standIn      // --messages synthetic: its stand-ins
+	ids    []int          // --compact: its ids
+}
+
+// commonPrefix returns how many first elements a and b share.
+func commonPrefix(a, b []int) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // inferBytes bounds the records --tokenizer auto holds while it looks for a
@@ -380,8 +404,9 @@ type branch struct {
 	used   int
 }
 
-// branchLimit bounds the conversations remembered of a session.
-const branchLimit = 4
+// branchLimit bounds the conversations remembered of a session: as many as
+// the agents a compact record may reach back to.
+const branchLimit = cli.CompactWindow
 
 // pick returns the branch a whole prompt text continues: the one whose
 // last prompt it shares the longest prefix with, when that is at least
@@ -492,12 +517,15 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	line := w.recent.Next(j.samePrev)
 	raw, ok := w.rec.Get("messages")
 	if !ok && cli.UsageOnly(&w.rec) {
 		// No text to tokenize: the record goes on as it is, and the next
-		// record of its session shares no ids with it.
+		// records of its session share no ids with it.
 		session, _ := w.rec.Get("session_id")
 		w.session(string(session)).cur = nil
+		line.prompt.Reset()
+		line.msgs, line.synth, line.ids = nil, nil, line.ids[:0]
 		return w.rec.AppendJSON(w.free.get()), 0, nil
 	}
 	if !ok {
@@ -510,6 +538,19 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	if shared > 0 && !j.samePrev {
 		return nil, 0, cli.CompactError("shared_messages", shared, 0, false)
 	}
+	// The line the shared messages are of: the line before, or one further
+	// back (shared_back).
+	back := 1
+	var from *recentLine
+	if shared > 0 {
+		if back, err = cli.SharedBack(&w.rec, "shared_back"); err != nil {
+			return nil, 0, err
+		}
+		var ok bool
+		if from, ok = w.recent.Back(back); !ok {
+			return nil, 0, cli.CompactBackError("shared_back", back, w.recent.Lines())
+		}
+	}
 	session, _ := w.rec.Get("session_id")
 	sm := w.session(string(session))
 	prev := sm.cur // the branch of the line before, when it is of this session
@@ -520,17 +561,29 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 		if msgs, err = chat.Decode(raw); err != nil {
 			return nil, 0, err
 		}
-		if shared > len(sm.msgs) {
-			return nil, 0, cli.CompactError("shared_messages", shared, len(sm.msgs), true)
-		}
 		if shared > 0 {
-			msgs = append(sm.msgs[:shared:shared], msgs...)
+			if shared > len(from.msgs) {
+				return nil, 0, cli.CompactErrorBack("shared_messages", shared, back, len(from.msgs))
+			}
+			msgs = append(from.msgs[:shared:shared], msgs...)
 		}
 		text = chat.PromptText(msgs)
 		b = sm.pick(text, w.clock)
 	} else {
+		whole := shared == 0
+		if back > 1 {
+			// The prompt of a line further back, cut to the shared
+			// messages, then the record's: a whole prompt.
+			if shared > from.prompt.Messages() {
+				return nil, 0, cli.CompactErrorBack("shared_messages", shared, back, from.prompt.Messages())
+			}
+			w.whole.SetPrefix(&from.prompt, shared)
+			w.whole.Append(&w.part)
+			w.part, w.whole = w.whole, w.part
+			whole = true
+		}
 		switch {
-		case shared == 0:
+		case whole:
 			// The branch's memo takes the new prompt; its old one becomes
 			// the spare once EncodeAfter has compared the new text with it.
 			t := w.part.Text()
@@ -565,6 +618,7 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	b.text = text
 	sm.cur = b
 	if w.delta {
+		line.msgs = msgs
 		sm.msgs = msgs
 		if added, ok := w.newMessages(string(session), msgs); ok {
 			w.rec.SetInt("full_length", int64(len(ids)))
@@ -577,16 +631,27 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	if !w.keep {
 		w.rec.Delete("messages")
 		w.rec.Delete("shared_messages")
+		w.rec.Delete("shared_back")
 		w.rec.Delete("tools")
+	}
+	if !w.delta {
+		line.prompt.SetPrefix(&b.prompt, b.prompt.Messages())
 	}
 	if w.gen != nil {
 		var whole *tokenize.Memo // the prompt's encoding, when it is b's memo
 		if !w.full {
 			whole = b.memo
 		}
-		if err := w.standIns(sm, raw, shared, whole); err != nil {
+		var before []standIn // the stand-ins of the line the record follows
+		if from != nil {
+			before = from.synth
+		} else {
+			before = sm.synth
+		}
+		if err := w.standIns(sm, raw, shared, before, whole); err != nil {
 			return nil, 0, err
 		}
+		line.synth = sm.synth
 		w.rec.Set("messages", w.stand)
 		if raw, ok := w.rec.Get("tools"); ok {
 			tools, err := w.standInTools(raw)
@@ -599,6 +664,7 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	w.rec.SetInt("input_length", int64(len(ids)))
 	w.rec.Set("tokenizer", w.name)
 	w.rec.Delete("shared_ids") // a record tokenized again
+	w.rec.Delete("shared_ids_back")
 	switch {
 	case w.full || w.delta:
 		w.scratch = record.AppendInts(w.scratch[:0], ids)
@@ -606,13 +672,24 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 	case w.compact:
 		// The reused ids are the first ones of the line before, when it is
 		// of this session.
-		kept := 0
+		kept, idsBack := 0, 1
 		if j.samePrev && b == prev && !w.full {
 			kept = b.memo.Reused()
+		}
+		// A record whose messages continue a line further back shares
+		// its ids with that line's.
+		if from != nil && back > 1 {
+			if n := commonPrefix(ids, from.ids); n > kept {
+				kept, idsBack = n, back
+			}
 		}
 		if kept > 0 {
 			w.rec.SetInt("shared_ids", int64(kept))
 		}
+		if idsBack > 1 {
+			w.rec.SetInt("shared_ids_back", int64(idsBack))
+		}
+		line.ids = append(line.ids[:0], ids...)
 		w.scratch = record.AppendInts(w.scratch[:0], ids[kept:])
 		w.rec.Set("input_ids", w.scratch)
 	default: // the ids reused from the previous prompt keep their text too
@@ -778,7 +855,7 @@ func (w *tokWorker) standInTools(raw []byte) ([]byte, error) {
 // its content alone), from the prompt's ids in whole where a content is
 // found at its place in the prompt text (the contents joined by new lines,
 // these messages last).
-func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int, whole *tokenize.Memo) error {
+func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int, prev []standIn, whole *tokenize.Memo) error {
 	msgs, err := chat.Decode(raw)
 	if err != nil {
 		return err
@@ -787,10 +864,9 @@ func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int, whole *tok
 	if whole != nil {
 		w.places = contentPlaces(w.places, msgs, whole.Text())
 	}
-	if shared > len(sm.synth) {
-		return cli.CompactError("shared_messages", shared, len(sm.synth), true)
+	if shared > len(prev) {
+		return cli.CompactError("shared_messages", shared, len(prev), true)
 	}
-	prev := sm.synth
 	same := shared == 0 // whole records: compare with the previous one's
 	next := make([]standIn, shared, shared+len(msgs))
 	copy(next, prev[:shared])
