@@ -1,4 +1,4 @@
-module agenttrace
+module github.com/agent-trace/agent-trace
 
 go 1.26.0
 

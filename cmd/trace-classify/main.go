@@ -3,8 +3,8 @@
 package main
 
 import (
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/classifycmd"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/classifycmd"
 )
 
 func main() { cli.Main(classifycmd.Run) }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/extractcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/extractcmd"
 )
 
 func main() { cli.Main(extractcmd.Run) }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
 )
 
 func main() { cli.Main(hashcmd.Run) }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
 )
 
 func main() { cli.MainParallel(tokenizecmd.Run) }

@@ -30,7 +30,7 @@ import (
 	"strconv"
 	"strings"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // Message is one normalised chat message. Content is nil when the message

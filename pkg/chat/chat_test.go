@@ -14,8 +14,8 @@ import (
 
 	"github.com/bytedance/sonic"
 
-	"agenttrace/pkg/fuzzseed"
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 func decode(t *testing.T, s string) any {

@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // PyRepr returns what Python's str() gives for the value that json.loads

@@ -29,7 +29,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"agenttrace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/chat"
 )
 
 // Call is what the rules look at.

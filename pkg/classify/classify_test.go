@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 )
 
 func str(s string) *string { return &s }

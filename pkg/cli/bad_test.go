@@ -11,12 +11,12 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/classifycmd"
-	"agenttrace/pkg/cli/extractcmd"
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
-	"agenttrace/pkg/prefix"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/classifycmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/extractcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/prefix"
 )
 
 // badCase is one entry of testdata/bad/cases.yaml.

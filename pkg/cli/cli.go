@@ -31,8 +31,8 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"agenttrace/pkg/jsonl"
-	"agenttrace/pkg/progress"
+	"github.com/agent-trace/agent-trace/pkg/jsonl"
+	"github.com/agent-trace/agent-trace/pkg/progress"
 )
 
 // Exit statuses.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // Compact records (trace-extract --compact, trace-tokenize --compact) leave

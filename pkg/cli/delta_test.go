@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
 )
 
 // run runs a command in-process on stdin and returns its stdout.

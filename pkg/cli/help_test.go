@@ -6,11 +6,11 @@ import (
 	"syscall"
 	"testing"
 
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/classifycmd"
-	"agenttrace/pkg/cli/extractcmd"
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/classifycmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/extractcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
 )
 
 // closedPipe is stdout after the reader (head) has gone.

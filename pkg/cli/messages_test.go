@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
-	"agenttrace/pkg/tokenize/resolve"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/resolve"
 )
 
 type message struct {

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
-	"agenttrace/pkg/prefix"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/prefix"
 )
 
 // The reuse of the previous prompt (its text, tokens and the text of its

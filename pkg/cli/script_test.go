@@ -9,12 +9,12 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/classifycmd"
-	"agenttrace/pkg/cli/extractcmd"
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
-	"agenttrace/pkg/synth"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/classifycmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/extractcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/synth"
 )
 
 // TestMain makes the commands available to the scripts as executables, so

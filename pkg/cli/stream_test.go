@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
 )
 
 // trace-tokenize --tokenizer auto streams: once a record names a model it

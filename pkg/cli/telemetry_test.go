@@ -12,13 +12,13 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/cli/classifycmd"
-	"agenttrace/pkg/cli/extractcmd"
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
-	"agenttrace/pkg/synth"
-	"agenttrace/pkg/telemetry"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/cli/classifycmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/extractcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/synth"
+	"github.com/agent-trace/agent-trace/pkg/telemetry"
 )
 
 // trace-extract's two passes over telemetry (order first, then the calls

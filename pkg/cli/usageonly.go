@@ -1,6 +1,6 @@
 package cli
 
-import "agenttrace/pkg/record"
+import "github.com/agent-trace/agent-trace/pkg/record"
 
 // UsageOnly reports whether a record is a usage-only one: an LLM call whose
 // trace kept no prompt text (OpenTelemetry with content capture off, read

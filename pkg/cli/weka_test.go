@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/cli/classifycmd"
-	"agenttrace/pkg/cli/extractcmd"
-	"agenttrace/pkg/cli/hashcmd"
-	"agenttrace/pkg/cli/tokenizecmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/classifycmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/extractcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/hashcmd"
+	"github.com/agent-trace/agent-trace/pkg/cli/tokenizecmd"
 )
 
 type wekaRequest struct {

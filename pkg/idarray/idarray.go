@@ -18,7 +18,7 @@ import (
 	"slices"
 	"strconv"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // Formatter writes arrays of token ids as compact JSON ([1,2,3]),

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 )
 
 // session returns n arrays of ids, each starting with a random part of the

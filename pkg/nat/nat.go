@@ -15,9 +15,9 @@ import (
 	"slices"
 	"strings"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/jsondecode"
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // Request is the part of one NAT request that the toolkit uses.

@@ -15,8 +15,8 @@ import (
 	"testing/iotest"
 	"unicode/utf8"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 )
 
 // scanAll returns the elements of in, read through r with a tiny buffer so

@@ -21,8 +21,8 @@ import (
 	"strconv"
 	"strings"
 
-	"agenttrace/pkg/jsondecode"
-	"agenttrace/pkg/jsonl"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/jsonl"
 )
 
 // Request is one request of a step stream.

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/jsondecode"
-	"agenttrace/pkg/jsonl"
-	"agenttrace/pkg/nat"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/jsonl"
+	"github.com/agent-trace/agent-trace/pkg/nat"
 )
 
 // toSteps writes a profiler trace as NAT's file exporter would have

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
 )
 
 // genAIMessages returns the prompt of a GenAI span, from the first form it

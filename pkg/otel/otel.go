@@ -37,8 +37,8 @@ import (
 	"strings"
 	"time"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
 )
 
 // Call is one LLM span.

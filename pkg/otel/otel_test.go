@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/nat"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/nat"
 )
 
 func readCalls(t testing.TB, in []byte) ([]*Call, Stats) {

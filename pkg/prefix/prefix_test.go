@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"agenttrace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 )
 
 func ids(t *testing.T, tab *Table, tokens ...uint32) []int64 {

@@ -14,7 +14,7 @@ import (
 	"testing/quick"
 	"unicode/utf8"
 
-	"agenttrace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 )
 
 func TestParseKeepsOrderAndRawValues(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // ReActOptions shape a NAT trace of ReAct agents as real runs look.

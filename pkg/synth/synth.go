@@ -10,7 +10,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // Options shape a synthetic NAT trace.

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // TelemetryOptions shape a synthetic telemetry JSONL trace.

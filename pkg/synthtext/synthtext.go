@@ -30,8 +30,8 @@ import (
 
 	"github.com/zeebo/xxh3"
 
-	"agenttrace/pkg/record"
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 //go:embed words.txt

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/tokenize"
-	"agenttrace/pkg/tokenize/resolve"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/resolve"
 )
 
 // builtins are the built-in tokenizers every stand-in must suit.

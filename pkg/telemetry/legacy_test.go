@@ -9,11 +9,11 @@ import (
 	"reflect"
 	"testing"
 
-	"agenttrace/pkg/fuzzseed"
-	"agenttrace/pkg/synth"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/synth"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
 )
 
 type legacyEvent struct {

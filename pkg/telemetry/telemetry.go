@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"math"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
 )
 
 // Event is one telemetry event, reduced to what the toolkit uses.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 )
 
 func TestParseTime(t *testing.T) {

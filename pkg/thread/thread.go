@@ -10,7 +10,7 @@
 // messages wins, and among those the most recent.
 package thread
 
-import "agenttrace/pkg/chat"
+import "github.com/agent-trace/agent-trace/pkg/chat"
 
 // Splitter assigns the calls of one session to threads, in call order.
 type Splitter struct {

@@ -3,7 +3,7 @@ package thread
 import (
 	"testing"
 
-	"agenttrace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/chat"
 )
 
 func msgs(pairs ...string) []chat.Message {

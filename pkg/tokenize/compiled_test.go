@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"agenttrace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 )
 
 func tinySpec(t testing.TB) *Spec {

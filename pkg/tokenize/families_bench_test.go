@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/tokenize/internal/agenttext"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/internal/agenttext"
 )
 
 // benchFamilies returns the tokenizers to benchmark: the full ones in

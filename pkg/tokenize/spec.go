@@ -12,7 +12,7 @@ import (
 
 	"github.com/dlclark/regexp2"
 
-	"agenttrace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/jsondecode"
 )
 
 // Spec is what a Tokenizer is built from: the part of a Hugging Face

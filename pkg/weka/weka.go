@@ -29,7 +29,7 @@ import (
 	"slices"
 	"strconv"
 
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // Call is one LLM call of a session.

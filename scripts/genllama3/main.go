@@ -20,8 +20,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"agenttrace/pkg/tokenize"
-	"agenttrace/pkg/tokenize/llama3"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/llama3"
 )
 
 func main() {

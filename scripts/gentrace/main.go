@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"os"
 
-	"agenttrace/pkg/synth"
+	"github.com/agent-trace/agent-trace/pkg/synth"
 )
 
 func main() {

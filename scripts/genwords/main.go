@@ -17,8 +17,8 @@ import (
 	"sort"
 	"strings"
 
-	"agenttrace/pkg/tokenize"
-	"agenttrace/pkg/tokenize/resolve"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/resolve"
 )
 
 func main() {

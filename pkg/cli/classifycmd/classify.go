@@ -6,11 +6,11 @@ import (
 	"os"
 	"strings"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/classify"
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/jsonl"
-	"agenttrace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/classify"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/jsonl"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 const classifyHelp = `Tag each record with agent_type and priority.

@@ -7,8 +7,8 @@ import (
 	"math"
 	"slices"
 
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/otel"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/otel"
 )
 
 // otelTraces reads OpenTelemetry JSON (package otel): the LLM spans of the

@@ -7,11 +7,11 @@ import (
 	"io"
 	"strings"
 
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/nat"
-	"agenttrace/pkg/natsteps"
-	"agenttrace/pkg/otel"
-	"agenttrace/pkg/telemetry"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/nat"
+	"github.com/agent-trace/agent-trace/pkg/natsteps"
+	"github.com/agent-trace/agent-trace/pkg/otel"
+	"github.com/agent-trace/agent-trace/pkg/telemetry"
 )
 
 // A source is one input format: how to recognise it from the start of an

@@ -15,13 +15,13 @@ import (
 	"syscall"
 	"time"
 
-	"agenttrace/pkg/chat"
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/idarray"
-	"agenttrace/pkg/jsonl"
-	"agenttrace/pkg/prefix"
-	"agenttrace/pkg/record"
-	"agenttrace/pkg/stats"
+	"github.com/agent-trace/agent-trace/pkg/chat"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/idarray"
+	"github.com/agent-trace/agent-trace/pkg/jsonl"
+	"github.com/agent-trace/agent-trace/pkg/prefix"
+	"github.com/agent-trace/agent-trace/pkg/record"
+	"github.com/agent-trace/agent-trace/pkg/stats"
 )
 
 const hashHelp = `Cut each record's input_ids into blocks and write the Mooncake row.

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"agenttrace/pkg/cli"
-	"agenttrace/pkg/jsonl"
-	"agenttrace/pkg/weka"
+	"github.com/agent-trace/agent-trace/pkg/cli"
+	"github.com/agent-trace/agent-trace/pkg/jsonl"
+	"github.com/agent-trace/agent-trace/pkg/weka"
 )
 
 // wekaWriter gathers the calls of one session at a time and writes each

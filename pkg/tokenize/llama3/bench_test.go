@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"agenttrace/pkg/tokenize/internal/agenttext"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/internal/agenttext"
 )
 
 // agentText returns about n bytes of agent-like text.

@@ -1,5 +1,5 @@
 package llama3
 
-import "agenttrace/pkg/tokenize"
+import "github.com/agent-trace/agent-trace/pkg/tokenize"
 
 var classDiffers = tokenize.NewerThanGo

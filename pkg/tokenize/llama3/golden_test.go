@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 // goldenDirs are the folders of golden files: the repository's samples and,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unsafe"
 
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 // growingSession returns the prompt texts of one generated agent session:

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 //go:embed bpe.bin

@@ -15,8 +15,8 @@ import (
 
 	"github.com/pkoukk/tiktoken-go"
 
-	"agenttrace/pkg/fuzzseed"
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 // Meta's original/tokenizer.model for Llama 3 / 3.1 is the vocabulary in

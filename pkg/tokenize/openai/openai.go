@@ -17,7 +17,7 @@ import (
 
 	"github.com/pkoukk/tiktoken-go-loader/assets"
 
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 // Encodings are the names of the built-in encodings.

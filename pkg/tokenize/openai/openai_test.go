@@ -13,7 +13,7 @@ import (
 	"github.com/pkoukk/tiktoken-go"
 	loader "github.com/pkoukk/tiktoken-go-loader"
 
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 // texts mixes agent-like prose, code, JSON, numbers, white-space runs,

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"agenttrace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
 )
 
 // cacheFile returns the one compiled file in dir's tokenizers folder.

@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"agenttrace/pkg/hfhub"
-	"agenttrace/pkg/tokenize"
-	"agenttrace/pkg/tokenize/hfbuiltin"
-	"agenttrace/pkg/tokenize/llama3"
-	"agenttrace/pkg/tokenize/openai"
+	"github.com/agent-trace/agent-trace/pkg/hfhub"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/hfbuiltin"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/llama3"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/openai"
 )
 
 // DefaultTokenizer is the reference's default when the model says nothing.

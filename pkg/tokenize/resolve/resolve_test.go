@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"agenttrace/pkg/tokenize"
-	"agenttrace/pkg/tokenize/hfbuiltin"
+	"github.com/agent-trace/agent-trace/pkg/tokenize"
+	"github.com/agent-trace/agent-trace/pkg/tokenize/hfbuiltin"
 )
 
 const tinyDir = "../../../testdata/tokenizers/tiny"
