@@ -39,6 +39,7 @@ type Tokenizer struct {
 	added       map[string]int // added token content -> id
 	lengths     [256][]int     // lengths of the added tokens by first byte, longest first
 	maxAdded    int            // length of the longest added token
+	addedFirst  int            // the byte every added token starts with, or -1 when they start with several
 	normalizers []Normalizer   // applied to the text between added tokens
 	metaspace   *Metaspace     // SentencePiece's pre-tokenizer, or nil
 	split       splitFunc
@@ -148,9 +149,18 @@ func (t *Tokenizer) WithAdded(name string, added []AddedToken) *Tokenizer {
 		}
 		n.maxAdded = max(n.maxAdded, len(a.Content))
 	}
+	n.addedFirst = -1
 	for c := range n.lengths {
 		sort.Sort(sort.Reverse(sort.IntSlice(n.lengths[c])))
+		if n.lengths[c] != nil {
+			if n.addedFirst == -1 {
+				n.addedFirst = c
+			} else {
+				n.addedFirst = -2 // several
+			}
+		}
 	}
+	n.addedFirst = max(n.addedFirst, -1)
 	return n
 }
 
@@ -229,7 +239,15 @@ func (e *Encoder) appendCuts(dst []int, text string, cuts []Cut, spacing int) ([
 	start := 0
 	if len(t.added) > 0 {
 		for i := 0; i < len(text); i++ {
-			if t.lengths[text[i]] == nil {
+			if t.addedFirst >= 0 {
+				// One byte starts every added token (Llama 3's '<'):
+				// jump to the next one.
+				k := strings.IndexByte(text[i:], byte(t.addedFirst))
+				if k < 0 {
+					break
+				}
+				i += k
+			} else if t.lengths[text[i]] == nil {
 				continue
 			}
 			if a, ok := t.matchAdded(text, i); ok {
