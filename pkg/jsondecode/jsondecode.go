@@ -49,6 +49,12 @@ func TryExact(data []byte, v any) error {
 	return exact.Unmarshal(data, v)
 }
 
+// TryExactString is TryExact for JSON text held in a string, read where
+// it is (no copy of it is made first).
+func TryExactString(data string, v any) error {
+	return exact.UnmarshalFromString(data, v)
+}
+
 // UnmarshalTransient is Unmarshal without the copy of the whole of data
 // that sonic makes first (for a NAT request of megabytes, that copy and its
 // fresh pages cost more than the decoding). data must not change during the
@@ -59,6 +65,13 @@ func UnmarshalTransient(data []byte, v any) error {
 	return unmarshal(data, v, func(data []byte, v any) error {
 		return Config.UnmarshalFromString(unsafe.String(unsafe.SliceData(data), len(data)), v)
 	})
+}
+
+// TryTransient is UnmarshalTransient without explaining a failure, or
+// reading NaN and Infinity: for a caller with another way to read data
+// when this one fails.
+func TryTransient(data []byte, v any) error {
+	return Config.UnmarshalFromString(unsafe.String(unsafe.SliceData(data), len(data)), v)
 }
 
 func unmarshal(data []byte, v any, decode func([]byte, any) error) error {

@@ -37,7 +37,7 @@ func genAIMessages(attrs map[string]any, events []event, st *chat.Stats) ([]chat
 		// The usual shape decodes in one go; anything else message by
 		// message.
 		var typed []fastMessage
-		if jsondecode.TryExact([]byte(text), &typed) == nil && fastShape(typed) {
+		if jsondecode.TryExactString(text, &typed) == nil && fastShape(typed) {
 			for i := range typed {
 				msgs = append(msgs, typed[i].messages(st)...)
 			}

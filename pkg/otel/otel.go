@@ -367,6 +367,21 @@ func decodeAttributes(raw json.RawMessage, skip func(key string) bool) (map[stri
 		}
 		return out, nil
 	}
+	if skip == nil {
+		// All values are wanted: one decoding of the whole list (a call
+		// per value costs more than the value); on failure, the path below
+		// says which value is wrong.
+		var kvs []struct {
+			Key   string   `json:"key"`
+			Value anyValue `json:"value"`
+		}
+		if jsondecode.TryTransient(raw, &kvs) == nil {
+			for _, kv := range kvs {
+				out[kv.Key] = kv.Value.get()
+			}
+			return out, nil
+		}
+	}
 	var list []struct {
 		Key   string          `json:"key"`
 		Value json.RawMessage `json:"value"`
