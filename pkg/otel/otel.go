@@ -133,6 +133,49 @@ type spanJSON struct {
 	PyEnd   string `json:"end_time"`
 }
 
+// spanWhole is spanJSON with OTLP's attribute list decoded in the same
+// call: the usual form of a span read whole. A span whose attributes are
+// an object (the Python SDK) does not decode so, and is read as spanJSON.
+type spanWhole struct {
+	TraceID    string          `json:"traceId"`
+	SpanID     string          `json:"spanId"`
+	Start      json.RawMessage `json:"startTimeUnixNano"`
+	End        json.RawMessage `json:"endTimeUnixNano"`
+	Attributes []struct {
+		Key   string   `json:"key"`
+		Value anyValue `json:"value"`
+	} `json:"attributes"`
+	Events  []event `json:"events"`
+	Context *struct {
+		TraceID string `json:"trace_id"`
+		SpanID  string `json:"span_id"`
+	} `json:"context"`
+	PyStart string `json:"start_time"`
+	PyEnd   string `json:"end_time"`
+}
+
+// decodeSpan decodes a span, and its attributes too unless the reader is
+// light (which leaves prompt attributes undecoded): attrs is nil when
+// span must decode them from s.Attributes.
+func (r *Reader) decodeSpan(raw []byte) (s *spanJSON, attrs map[string]any, err error) {
+	if !r.Light {
+		var w spanWhole
+		if jsondecode.TryTransient(raw, &w) == nil {
+			attrs = make(map[string]any, len(w.Attributes))
+			for _, kv := range w.Attributes {
+				attrs[kv.Key] = kv.Value.get()
+			}
+			return &spanJSON{TraceID: w.TraceID, SpanID: w.SpanID, Start: w.Start, End: w.End, Events: w.Events,
+				Context: w.Context, PyStart: w.PyStart, PyEnd: w.PyEnd}, attrs, nil
+		}
+	}
+	s = &spanJSON{}
+	if err := jsondecode.UnmarshalTransient(raw, s); err != nil {
+		return nil, nil, err
+	}
+	return s, nil, nil
+}
+
 // document reads one top-level JSON value, at offset off of the input: an
 // export request (each span read where it lies), or a span.
 func (r *Reader) document(raw []byte, off int64) error {
@@ -141,14 +184,14 @@ func (r *Reader) document(raw []byte, off int64) error {
 		return fmt.Errorf("not OTel JSON: %w", err)
 	}
 	if !request {
-		var s spanJSON
-		if err := jsondecode.UnmarshalTransient(raw, &s); err != nil {
+		s, attrs, err := r.decodeSpan(raw)
+		if err != nil {
 			return fmt.Errorf("not OTel JSON: %w", err)
 		}
 		if s.TraceID == "" && s.SpanID == "" && s.Context == nil {
 			return errors.New(`neither an OTLP export request ("resourceSpans") nor a span ("traceId", or "context" as the Python SDK prints spans)`)
 		}
-		return r.span(&s, nil, off, len(raw))
+		return r.span(s, attrs, nil, off, len(raw))
 	}
 	attrs := make([]map[string]any, len(resources))
 	for _, l := range locs {
@@ -158,11 +201,11 @@ func (r *Reader) document(raw []byte, off int64) error {
 				return fmt.Errorf("resource attributes: %w", err)
 			}
 		}
-		var s spanJSON
-		if err := jsondecode.UnmarshalTransient(raw[l.start:l.end], &s); err != nil {
+		s, spanAttrs, err := r.decodeSpan(raw[l.start:l.end])
+		if err != nil {
 			return fmt.Errorf("not OTel JSON: span: %w", err)
 		}
-		if err := r.span(&s, attrs[l.resource], off+int64(l.start), l.end-l.start); err != nil {
+		if err := r.span(s, spanAttrs, attrs[l.resource], off+int64(l.start), l.end-l.start); err != nil {
 			return err
 		}
 	}
@@ -174,11 +217,11 @@ func (r *Reader) document(raw []byte, off int64) error {
 // resource is not read again). It returns nil when the span is no LLM call.
 func DecodeCall(span []byte, session string) (*Call, *Stats, error) {
 	r := &Reader{KeepUncaptured: true}
-	var s spanJSON
-	if err := jsondecode.UnmarshalTransient(span, &s); err != nil {
+	s, attrs, err := r.decodeSpan(span)
+	if err != nil {
 		return nil, nil, fmt.Errorf("span: %w", err)
 	}
-	if err := r.span(&s, nil, 0, len(span)); err != nil {
+	if err := r.span(s, attrs, nil, 0, len(span)); err != nil {
 		return nil, nil, err
 	}
 	if len(r.pending) == 0 {
@@ -189,16 +232,19 @@ func DecodeCall(span []byte, session string) (*Call, *Stats, error) {
 	return c, &r.Stats, nil
 }
 
-// span reads one span, which lies at off in the input, n bytes long.
-func (r *Reader) span(s *spanJSON, resource map[string]any, off int64, n int) error {
+// span reads one span, which lies at off in the input, n bytes long;
+// attrs are its attributes when decodeSpan decoded them.
+func (r *Reader) span(s *spanJSON, attrs, resource map[string]any, off int64, n int) error {
 	r.Stats.Spans++
-	decode := attributes
-	if r.Light {
-		decode = lightAttributes
-	}
-	attrs, err := decode(s.Attributes)
-	if err != nil {
-		return fmt.Errorf("span %s: attributes: %w", s.SpanID, err)
+	if attrs == nil {
+		decode := attributes
+		if r.Light {
+			decode = lightAttributes
+		}
+		var err error
+		if attrs, err = decode(s.Attributes); err != nil {
+			return fmt.Errorf("span %s: attributes: %w", s.SpanID, err)
+		}
 	}
 	c := &Call{TraceID: s.TraceID, SpanID: s.SpanID, StartMs: nanosMs(s.Start), EndMs: nanosMs(s.End), Off: off, Len: n}
 	if s.Context != nil { // Python SDK form
