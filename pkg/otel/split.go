@@ -38,11 +38,15 @@ func (s *valueSplitter) next() ([]byte, int64, error) {
 		if c != '{' && c != '[' {
 			return nil, s.off - 1, fmt.Errorf("want a JSON object, found %q", c)
 		}
-		s.buf = append(s.buf[:0], c)
+		// Read the value from its opening bracket, in place while it
+		// lies in the reader's buffer.
+		s.br.UnreadByte()
+		s.off--
 		break
 	}
-	start := s.off - 1
-	depth, inString := 1, false
+	start := s.off
+	s.buf = s.buf[:0]
+	depth, inString, first := 1, false, true
 	for {
 		chunk, err := s.br.Peek(max(1, s.br.Buffered()))
 		if len(chunk) == 0 {
@@ -54,6 +58,9 @@ func (s *valueSplitter) next() ([]byte, int64, error) {
 		// A string may end beyond this chunk: keep its last bytes in view
 		// (a backslash run before a quote decides whether it ends there).
 		i := 0
+		if first {
+			i = 1 // the opening bracket
+		}
 		for i < len(chunk) {
 			if inString {
 				j := bytes.IndexByte(chunk[i:], '"')
@@ -79,10 +86,16 @@ func (s *valueSplitter) next() ([]byte, int64, error) {
 			case '}', ']':
 				depth--
 				if depth == 0 {
-					s.buf = append(s.buf, chunk[:i+1]...)
+					value := chunk[:i+1]
+					if !first {
+						s.buf = append(s.buf, value...)
+						value = s.buf
+					}
+					// Discarding does not refill the buffer: a value
+					// read in place stays valid until the next call.
 					s.br.Discard(i + 1)
 					s.off += int64(i + 1)
-					return s.buf, start, nil
+					return value, start, nil
 				}
 			}
 			i++
@@ -90,6 +103,7 @@ func (s *valueSplitter) next() ([]byte, int64, error) {
 		s.buf = append(s.buf, chunk...)
 		s.br.Discard(len(chunk))
 		s.off += int64(len(chunk))
+		first = false
 	}
 }
 
