@@ -156,6 +156,26 @@ func equalEvents(t *testing.T, line []byte) {
 	}
 }
 
+// equalDecoder checks that d.Parse gives what Parse gives on line (d
+// remembers the messages of earlier lines), and reports whether it reused
+// a message decoded before.
+func equalDecoder(t *testing.T, d *Decoder, line []byte) bool {
+	t.Helper()
+	before := len(d.seen)
+	got, err1 := d.Parse(line)
+	want, err2 := Parse(line)
+	if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+		t.Fatalf("%.300s\nDecoder: %v\nParse: %v", line, err1, err2)
+	}
+	if err1 != nil {
+		return false
+	}
+	if !reflect.DeepEqual(normal(got), normal(want)) {
+		t.Fatalf("%.300s\nDecoder: %+v\nParse: %+v", line, *got, *want)
+	}
+	return len(got.Messages) > len(d.seen)-before
+}
+
 // normal makes NaN fields comparable.
 func normal(e *Event) Event {
 	c := *e
@@ -207,13 +227,20 @@ func TestParseEqualsLegacy(t *testing.T) {
 		}
 		lines = append(lines, b) // a seed is one raw input
 	}
-	n := 0
+	n, reused := 0, 0
+	var dec Decoder
 	for _, l := range lines {
 		if len(bytes.TrimSpace(l)) == 0 {
 			continue
 		}
 		equalEvents(t, l)
+		if equalDecoder(t, &dec, l) {
+			reused++
+		}
 		n++
+	}
+	if reused < n/4 {
+		t.Fatalf("the Decoder reused messages in %d of %d lines", reused, n)
 	}
 	if n < 300 {
 		t.Fatalf("only %d lines compared", n)
@@ -227,5 +254,8 @@ func FuzzParseEqualsLegacy(f *testing.F) {
 	f.Add([]byte(`{"event_type":"llm_call","request_payload":{"messages":[{"role":"user","content":"x"}]}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		equalEvents(t, line)
+		var d Decoder
+		equalDecoder(t, &d, line)
+		equalDecoder(t, &d, line) // every message seen before
 	})
 }

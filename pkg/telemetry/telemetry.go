@@ -57,16 +57,20 @@ type rawEvent struct {
 // record needs; a line that does not fit it (a payload of another type,
 // a message that is not an object) is decoded again by the general path,
 // which says what is wrong.
-type typedEvent struct {
+type typedEvent = typedEventOf[[]chat.OpenAIMessage]
+
+// typedEventOf is typedEvent with the messages decoded as M: a Decoder
+// takes them as their JSON text, to decode each distinct message once.
+type typedEventOf[M any] struct {
 	EventType       any `json:"event_type"`
 	SessionID       any `json:"session_id"`
 	Timestamp       any `json:"timestamp"`
 	LatencyPriority any `json:"latency_priority"`
 	LatencyMs       any `json:"latency_ms"`
 	RequestPayload  *struct {
-		Model    any                  `json:"model"`
-		Messages []chat.OpenAIMessage `json:"messages"`
-		Tools    json.RawMessage      `json:"tools"`
+		Model    any             `json:"model"`
+		Messages M               `json:"messages"`
+		Tools    json.RawMessage `json:"tools"`
 	} `json:"request_payload"`
 	ResponsePayload *struct {
 		Usage any `json:"usage"`
@@ -102,6 +106,19 @@ func parseTyped(line []byte) (ev *Event, ok bool) {
 	if jsondecode.TryExact(line, &te) != nil {
 		return nil, false
 	}
+	return fromTyped(&te, func(msgs []chat.OpenAIMessage) ([]chat.Message, int, bool) {
+		if msgs == nil {
+			return nil, 0, true
+		}
+		var st chat.Stats
+		return chat.FromOpenAIMessages(msgs, &st), st.NonText, true
+	})
+}
+
+// fromTyped is parseTyped once the line is decoded; messages turns the
+// decoded messages into the event's (nil when absent or null) and counts
+// their parts without text, or says the general path must read the line.
+func fromTyped[M any](te *typedEventOf[M], messages func(M) ([]chat.Message, int, bool)) (ev *Event, ok bool) {
 	ev = &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
 	if ev.setHead(te.EventType, te.SessionID, te.Timestamp) != nil {
 		return nil, false
@@ -128,12 +145,9 @@ func parseTyped(line []byte) (ev *Event, ok bool) {
 		return nil, false
 	}
 	if rp := te.RequestPayload; rp != nil {
-		var st chat.Stats
-		ev.Messages = chat.FromOpenAIMessages(rp.Messages, &st)
-		if rp.Messages == nil {
-			ev.Messages = nil
+		if ev.Messages, ev.NonText, ok = messages(rp.Messages); !ok {
+			return nil, false
 		}
-		ev.NonText = st.NonText
 		if s, ok := rp.Model.(string); ok {
 			ev.Model = s
 		}

@@ -763,11 +763,13 @@ func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 		return compareTimestamps(a, b)
 	})
 	var buf []byte
+	var dec telemetry.Decoder // decodes each message of a session once
 	for len(calls) > 0 {
 		n := 1
 		for n < len(calls) && calls[n].session == calls[0].session {
 			n++
 		}
+		dec.Reset()
 		group := make([]call, 0, n)
 		for _, tc := range calls[:n] {
 			buf = slices.Grow(buf[:0], int(tc.end-tc.off))[:tc.end-tc.off]
@@ -778,7 +780,7 @@ func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 			if tc.off == 0 {
 				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 			}
-			ev, err := telemetry.Parse(line)
+			ev, err := dec.Parse(line)
 			if err != nil {
 				if x.cmd.SkipInvalid {
 					x.st.invalid++
