@@ -38,9 +38,10 @@ func (d *Decoder) Reset() {
 	d.size = 0
 }
 
-// Parse is Parse, reusing the messages seen since Reset. The events it
-// returns may share message values (contents, tool calls) with each
-// other: they must not be changed.
+// Parse is Parse for a line ParseHead accepted (which checked what the
+// decoder does not: the escapes in members it skips), reusing the messages
+// seen since Reset. The events it returns may share message values
+// (contents, tool calls) with each other: they must not be changed.
 func (d *Decoder) Parse(line []byte) (*Event, error) {
 	var te typedEventOf[json.RawMessage]
 	if jsondecode.TryExactString(unsafe.String(unsafe.SliceData(line), len(line)), &te) == nil {
