@@ -1,7 +1,6 @@
 package record
 
 import (
-	"encoding/binary"
 	"fmt"
 )
 
@@ -118,10 +117,7 @@ func skipString(b []byte, i int) (int, error) {
 	start := i
 	i++
 	for i < len(b) {
-		// Skip 8 plain bytes at a time.
-		for i+8 <= len(b) && !needsEscape8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
+		i = plainRun(b, i)
 		if i >= len(b) {
 			break
 		}

@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,10 +68,31 @@ const (
 
 // needsEscape8 reports whether any of the 8 bytes in w is a control
 // character, '"' or '\\' (SWAR: a byte is zero after the xor, or below 0x20).
-func needsEscape8(w uint64) bool {
+func needsEscape8(w uint64) bool { return escapeMask8(w) != 0 }
+
+// escapeMask8 has the high bit of each byte of w that is a control
+// character, '"' or '\\' set, and maybe of bytes after the first such one
+// (a borrow runs on): its lowest set bit marks the first exactly, so
+// bits.TrailingZeros64(m)/8 is that byte's index.
+func escapeMask8(w uint64) uint64 {
 	hasZero := func(v uint64) uint64 { return (v - lo8) & ^v & hi8 }
 	ctl := (w - 0x20*lo8) & ^w & hi8 // bytes below 0x20 (bytes >= 0x80 never set it)
-	return ctl|hasZero(w^('"'*lo8))|hasZero(w^('\\'*lo8)) != 0
+	return ctl | hasZero(w^('"'*lo8)) | hasZero(w^('\\'*lo8))
+}
+
+// plainRun returns the offset of the first byte at or after b[i] that is a
+// control character, '"' or '\\', or len(b): 8 bytes at a time.
+func plainRun(b []byte, i int) int {
+	for i+8 <= len(b) {
+		if m := escapeMask8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
+		i++
+	}
+	return i
 }
 
 func appendEscape(dst []byte, c byte) []byte {
@@ -133,13 +155,7 @@ func AppendUnquote(dst, b []byte, i int) ([]byte, int, error) {
 	i++
 	for {
 		// Copy 8 plain bytes at a time.
-		j := i
-		for j+8 <= len(b) && !needsEscape8(binary.LittleEndian.Uint64(b[j:])) {
-			j += 8
-		}
-		for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
-			j++
-		}
+		j := plainRun(b, i)
 		dst = append(dst, b[i:j]...)
 		i = j
 		if i >= len(b) {
