@@ -752,7 +752,10 @@ type messageJSON struct {
 // (or of the line shared_back lines before) when the record is compact.
 func (h *hasher) readMessages(samePrev bool) error {
 	cur := h.msgs.Next(samePrev)
-	cur.buf, cur.ends = cur.buf[:0], cur.ends[:0]
+	// A row's JSON may lie in the array of an earlier row's, which it
+	// extends in place: the slot's old buffer may be a later row's prefix,
+	// so it is let go, not written into.
+	cur.buf, cur.ends = nil, cur.ends[:0]
 	raw, ok := h.rec.Get("messages")
 	if !ok {
 		return errors.New(`no "messages": --emit messages needs records that keep them (trace-tokenize --messages synthetic or real)`)
@@ -765,7 +768,7 @@ func (h *hasher) readMessages(samePrev bool) error {
 		return cli.CompactError("shared_messages", shared, 0, false)
 	}
 	if shared == 0 {
-		cur.buf = append(cur.buf, '[')
+		cur.buf = append(make([]byte, 0, len(raw)+64), '[')
 	} else {
 		back, err := cli.SharedBack(&h.rec, "shared_back")
 		if err != nil {
@@ -778,7 +781,15 @@ func (h *hasher) readMessages(samePrev bool) error {
 		if shared > len(from.ends) {
 			return cli.CompactErrorBack("shared_messages", shared, back, len(from.ends))
 		}
-		cur.buf = append(cur.buf, from.buf[:from.ends[shared-1]]...)
+		if back == 1 && shared == len(from.ends) {
+			// The row before, whole: its bytes end the used part of their
+			// array (it was the last row to append), so this row appends
+			// to them where they are.
+			cur.buf = from.buf
+		} else {
+			n := from.ends[shared-1]
+			cur.buf = append(make([]byte, 0, n+len(raw)+64), from.buf[:n]...)
+		}
 		cur.ends = append(cur.ends, from.ends[:shared]...)
 	}
 	added, err := chat.Decode(raw)
