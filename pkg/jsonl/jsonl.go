@@ -153,6 +153,24 @@ func (w *Writer) WriteLine(b []byte) error {
 	return nil
 }
 
+// WriteLineParts writes the concatenation of parts and a newline: a line
+// whose largest part is written where it lies rather than copied into one
+// slice first.
+func (w *Writer) WriteLineParts(parts ...[]byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	for _, p := range parts {
+		if _, err := w.w.Write(p); err != nil {
+			return w.fail(err)
+		}
+	}
+	if err := w.w.WriteByte('\n'); err != nil {
+		return w.fail(err)
+	}
+	return nil
+}
+
 // Flush writes any buffered data to the underlying writer.
 func (w *Writer) Flush() error {
 	if w.err != nil {

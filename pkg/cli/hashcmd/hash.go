@@ -319,7 +319,7 @@ func (cmd *HashCmd) run(ctx context.Context, s cli.Streams) error {
 			return nil
 		}
 		h.written++
-		if err := w.WriteLine(out); err != nil {
+		if err := h.writeRow(w, out); err != nil {
 			return cli.WriteError(err)
 		}
 		return nil
@@ -421,6 +421,7 @@ type hasher struct {
 	// ends in it), so that a compact row's shared messages are not
 	// written anew.
 	msgsBuf []byte
+	msgsAt  int // where msgsBuf goes in the row's line
 	msgs    cli.Recent[messageJSON]
 	recent  cli.Recent[idsLine] // the last rows' ids, for shared_ids_back
 	line    []byte              // the output line
@@ -572,7 +573,29 @@ func (h *hasher) row(line []byte) ([]byte, error) {
 		h.addStats()
 	}
 	h.line = h.out.AppendJSON(h.line[:0])
+	if h.cmd.Emit == "messages" {
+		// The line is written in three parts, the messages between.
+		h.msgsAt = bytes.Index(h.line, []byte(`"messages":`+messagesMark))
+		if h.msgsAt < 0 {
+			return nil, errors.New("internal error: the messages of a row were not placed")
+		}
+		h.msgsAt += len(`"messages":`)
+	}
 	return h.line, nil
+}
+
+// messagesMark stands for a message row's messages in its line until it
+// is written. The first `"messages":[]` of the line is the field's:
+// session_id and agent_type, the only fields before it, are JSON strings,
+// in which a quote is escaped.
+const messagesMark = "[]"
+
+// writeRow writes a row line that row returned.
+func (h *hasher) writeRow(w *jsonl.Writer, line []byte) error {
+	if h.cmd.Emit == "messages" {
+		return w.WriteLineParts(line[:h.msgsAt], h.msgsBuf, line[h.msgsAt+len(messagesMark):])
+	}
+	return w.WriteLine(line)
 }
 
 // setFields sets the fields of the output row: those of fields in their
@@ -583,7 +606,9 @@ func (h *hasher) setFields(fields []string, sid []byte, hashed bool) {
 	for _, k := range fields {
 		switch k {
 		case "messages":
-			h.out.Set(k, h.msgsBuf)
+			// A stand-in: the row's largest value is written where it
+			// lies (see row), not copied into the line.
+			h.out.Set(k, []byte(messagesMark))
 		case "input_length":
 			if hashed {
 				h.out.SetInt(k, int64(len(h.tokens)))
