@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/agent-trace/agent-trace/pkg/chat"
 	"github.com/agent-trace/agent-trace/pkg/cli"
@@ -710,52 +711,16 @@ func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 		return err
 	}
 	defer done()
-	jr := jsonl.NewReader(r, name)
-	var calls []telCall
-	sessions := map[string]string{} // one copy of each session id
-	numberLine, stringLine := 0, 0
-	for {
-		off := jr.Offset()
-		line, err := jr.Next()
-		if err == io.EOF {
-			break
+	var ix telIndex
+	if !x.indexHalves(in, name, &ix) {
+		ix = telIndex{}
+		if err := x.indexLines(jsonl.NewReader(r, name), 0, &ix); err != nil {
+			return err
 		}
-		if err != nil {
-			return cli.IOError(err)
-		}
-		ev, err := telemetry.ParseHead(line)
-		if err == nil && ev.Type == "llm_call" && !ev.HasSession {
-			err = errors.New("llm_call without \"session_id\": every call must say which session it belongs to")
-		}
-		if err != nil {
-			if x.cmd.SkipInvalid {
-				x.st.invalid++
-				continue
-			}
-			return cli.DataError(jr.Errorf("%v (use --skip-invalid to skip such lines)", err))
-		}
-		if ev.Type != "llm_call" {
-			x.st.otherEvents++
-			continue
-		}
-		if ev.HasTimestamp {
-			if ev.TimestampIsNumber {
-				numberLine = jr.Line()
-			} else {
-				stringLine = jr.Line()
-			}
-			if numberLine > 0 && stringLine > 0 {
-				return cli.DataError(jr.Errorf("timestamps mix numbers (line %d) and strings (line %d): the order of calls would be undefined; write them all one way", numberLine, stringLine))
-			}
-		}
-		sid, ok := sessions[ev.SessionID]
-		if !ok {
-			sid = strings.Clone(ev.SessionID)
-			sessions[sid] = sid
-		}
-		calls = append(calls, telCall{session: sid, timestamp: ev.Timestamp, isNumber: ev.TimestampIsNumber,
-			has: ev.HasTimestamp, line: jr.Line(), off: off, end: jr.Offset()})
 	}
+	x.st.invalid += ix.invalid
+	x.st.otherEvents += ix.other
+	calls := ix.calls
 	slices.SortStableFunc(calls, func(a, b telCall) int {
 		if c := strings.Compare(a.session, b.session); c != 0 {
 			return c
@@ -815,6 +780,138 @@ func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 		calls = calls[n:]
 	}
 	return nil
+}
+
+// telIndex is what the first pass learns of (a part of) a telemetry
+// input.
+type telIndex struct {
+	calls                  []telCall
+	invalid, other         int // lines skipped (--skip-invalid), events other than llm_call
+	lines                  int // lines read
+	numberLine, stringLine int // the last llm_call line with a timestamp of each kind
+}
+
+// indexLines is the first pass over the lines jr reads, which start at
+// offset base of the input: it notes each llm_call's session, timestamp
+// and place, and counts the other lines. It returns the error of the
+// first bad line (unless --skip-invalid), naming the input and line.
+func (x *extractor) indexLines(jr *jsonl.Reader, base int64, ix *telIndex) error {
+	sessions := map[string]string{} // one copy of each session id
+	for {
+		off := base + jr.Offset()
+		line, err := jr.Next()
+		if err == io.EOF {
+			ix.lines = jr.Line()
+			return nil
+		}
+		if err != nil {
+			return cli.IOError(err)
+		}
+		ev, err := telemetry.ParseHead(line)
+		if err == nil && ev.Type == "llm_call" && !ev.HasSession {
+			err = errors.New("llm_call without \"session_id\": every call must say which session it belongs to")
+		}
+		if err != nil {
+			if x.cmd.SkipInvalid {
+				ix.invalid++
+				continue
+			}
+			return cli.DataError(jr.Errorf("%v (use --skip-invalid to skip such lines)", err))
+		}
+		if ev.Type != "llm_call" {
+			ix.other++
+			continue
+		}
+		if ev.HasTimestamp {
+			if ev.TimestampIsNumber {
+				ix.numberLine = jr.Line()
+			} else {
+				ix.stringLine = jr.Line()
+			}
+			if ix.numberLine > 0 && ix.stringLine > 0 {
+				return cli.DataError(jr.Errorf("timestamps mix numbers (line %d) and strings (line %d): the order of calls would be undefined; write them all one way", ix.numberLine, ix.stringLine))
+			}
+		}
+		sid, ok := sessions[ev.SessionID]
+		if !ok {
+			sid = strings.Clone(ev.SessionID)
+			sessions[sid] = sid
+		}
+		ix.calls = append(ix.calls, telCall{session: sid, timestamp: ev.Timestamp, isNumber: ev.TimestampIsNumber,
+			has: ev.HasTimestamp, line: jr.Line(), off: off, end: base + jr.Offset()})
+	}
+}
+
+// halvesFrom is the size from which the first pass over a file reads its
+// two halves at once, on two CPUs: the stages after trace-extract wait
+// for its first record until the pass is over.
+var halvesFrom int64 = 32 << 20
+
+// indexHalves is the first pass over a file named on the command line, its
+// halves (cut after a line end) read at once. It reports false when it did
+// not index the file: not such a file, a small one, or a part met a bad
+// line or timestamps of the other kind than the other part's (the caller
+// then reads it line by line, which reports what the first bad line is,
+// as it always does).
+func (x *extractor) indexHalves(in cli.Input, name string, ix *telIndex) bool {
+	if in.File == nil {
+		return false
+	}
+	st, err := in.File.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < halvesFrom {
+		return false
+	}
+	size := st.Size()
+	mid := lineStartAfter(in.File, size/2, size)
+	if mid <= 0 || mid >= size {
+		return false
+	}
+	// A byte-order mark starts the file only: a part starting with one
+	// would read it otherwise.
+	var head [3]byte
+	if n, _ := in.File.ReadAt(head[:], mid); n == 3 && string(head[:]) == "\xef\xbb\xbf" {
+		return false
+	}
+	cli.UseCPUs(2)
+	defer cli.UseCPUs(1)
+	var parts [2]telIndex
+	var errs [2]error
+	var wg sync.WaitGroup
+	for k, span := range [2][2]int64{{0, mid}, {mid, size}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			jr := jsonl.NewReader(io.NewSectionReader(in.File, span[0], span[1]-span[0]), name)
+			errs[k] = x.indexLines(jr, span[0], &parts[k])
+		}()
+	}
+	wg.Wait()
+	a, b := &parts[0], &parts[1]
+	if errs[0] != nil || errs[1] != nil || a.numberLine > 0 && b.stringLine > 0 || a.stringLine > 0 && b.numberLine > 0 {
+		return false
+	}
+	for i := range b.calls {
+		b.calls[i].line += a.lines
+	}
+	*ix = telIndex{calls: append(a.calls, b.calls...), invalid: a.invalid + b.invalid, other: a.other + b.other, lines: a.lines + b.lines}
+	return true
+}
+
+// lineStartAfter returns the offset just past the first line end at or
+// after offset at of f (size bytes), or size when there is none.
+func lineStartAfter(f io.ReaderAt, at, size int64) int64 {
+	buf := make([]byte, 64<<10)
+	for at < size {
+		n, err := f.ReadAt(buf, at)
+		if k := bytes.IndexByte(buf[:n], '\n'); k >= 0 {
+			return at + int64(k) + 1
+		}
+		if err != nil {
+			return size
+		}
+		at += int64(n)
+	}
+	return size
 }
 
 // compareTimestamps orders events of one session: absent timestamps first,
