@@ -19,8 +19,9 @@ import (
 // until Reset (call it between sessions) or until it holds 64 MB of text.
 // A Decoder is not safe for concurrent use.
 type Decoder struct {
-	seen map[xxh3.Uint128]decoded
-	size int // bytes of JSON text behind seen
+	seen     map[xxh3.Uint128]decoded
+	size     int                     // bytes of JSON text behind seen
+	toolsFor map[xxh3.Uint128][]byte // tools lists seen (the calls of an agent repeat one)
 }
 
 // decoded is a message as a Decoder keeps it.
@@ -32,10 +33,29 @@ type decoded struct {
 // decoderBytes bounds the text behind a Decoder's messages.
 const decoderBytes = 64 << 20
 
-// Reset forgets the messages seen.
+// Reset forgets the messages and tools lists seen.
 func (d *Decoder) Reset() {
 	clear(d.seen)
+	clear(d.toolsFor)
 	d.size = 0
+}
+
+// tools is chat.Tools, made once for each distinct list (the events share
+// the result: it must not be changed).
+func (d *Decoder) tools(raw []byte) ([]byte, error) {
+	key := xxh3.Hash128(raw)
+	if t, ok := d.toolsFor[key]; ok {
+		return t, nil
+	}
+	t, err := chat.Tools(raw)
+	if err != nil {
+		return nil, err
+	}
+	if d.toolsFor == nil || len(d.toolsFor) >= 64 {
+		d.toolsFor = map[xxh3.Uint128][]byte{}
+	}
+	d.toolsFor[key] = t
+	return t, nil
 }
 
 // Parse is Parse for a line ParseHead accepted (which checked what the
@@ -45,7 +65,7 @@ func (d *Decoder) Reset() {
 func (d *Decoder) Parse(line []byte) (*Event, error) {
 	var te typedEventOf[json.RawMessage]
 	if jsondecode.TryExactString(unsafe.String(unsafe.SliceData(line), len(line)), &te) == nil {
-		if ev, ok := fromTyped(&te, d.messages); ok {
+		if ev, ok := fromTyped(&te, d.tools, d.messages); ok {
 			return ev, nil
 		}
 	}

@@ -107,7 +107,7 @@ func parseTyped(line []byte) (ev *Event, ok bool) {
 	if jsondecode.TryExact(line, &te) != nil {
 		return nil, false
 	}
-	return fromTyped(&te, func(msgs []chat.OpenAIMessage) ([]chat.Message, int, bool) {
+	return fromTyped(&te, chat.Tools, func(msgs []chat.OpenAIMessage) ([]chat.Message, int, bool) {
 		if msgs == nil {
 			return nil, 0, true
 		}
@@ -118,8 +118,9 @@ func parseTyped(line []byte) (ev *Event, ok bool) {
 
 // fromTyped is parseTyped once the line is decoded; messages turns the
 // decoded messages into the event's (nil when absent or null) and counts
-// their parts without text, or says the general path must read the line.
-func fromTyped[M any](te *typedEventOf[M], messages func(M) ([]chat.Message, int, bool)) (ev *Event, ok bool) {
+// their parts without text, or says the general path must read the line;
+// tools is chat.Tools, or what gives the same.
+func fromTyped[M any](te *typedEventOf[M], tools func([]byte) ([]byte, error), messages func(M) ([]chat.Message, int, bool)) (ev *Event, ok bool) {
 	ev = &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
 	if ev.setHead(te.EventType, te.SessionID, te.Timestamp) != nil {
 		return nil, false
@@ -154,7 +155,7 @@ func fromTyped[M any](te *typedEventOf[M], messages func(M) ([]chat.Message, int
 		}
 		if k := rawKind(rp.Tools); k != "" && k != "null" {
 			var err error
-			if ev.Tools, err = chat.Tools(rp.Tools); err != nil {
+			if ev.Tools, err = tools(rp.Tools); err != nil {
 				return nil, false
 			}
 		}
