@@ -201,6 +201,25 @@ func TestAppendInts(t *testing.T) {
 			t.Fatalf("%d: %s", i, got)
 		}
 	}
+	// Every digit count, at its edges.
+	for p := uint32(1); p <= 1e7; p *= 10 {
+		for _, i := range []uint32{p - 1, p, p + 1, 10*p - 1} {
+			if got := string(appendSmall(nil, i)); got != strconv.Itoa(int(i)) {
+				t.Fatalf("%d: %s", i, got)
+			}
+		}
+	}
+}
+
+func BenchmarkAppendInts(b *testing.B) {
+	ids := make([]int, 4096)
+	for i := range ids {
+		ids[i] = (i * 7919) % 128256 // token ids of a large vocabulary
+	}
+	var buf []byte
+	for b.Loop() {
+		buf = AppendInts(buf[:0], ids)
+	}
 }
 
 // TestParseWith: the member's value is read by fn (once per occurrence),

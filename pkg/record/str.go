@@ -244,9 +244,24 @@ const digits2 = "000102030405060708091011121314151617181920212223242526272829303
 // into dst: token ids are formatted by the million, and this is several
 // times faster than strconv.
 func appendSmall(dst []byte, v uint32) []byte {
-	n := 1
-	for t := v; t >= 10; t /= 10 {
-		n++
+	var n int
+	switch {
+	case v < 10:
+		n = 1
+	case v < 100:
+		n = 2
+	case v < 1000:
+		n = 3
+	case v < 10000:
+		n = 4
+	case v < 100000:
+		n = 5
+	case v < 1000000:
+		n = 6
+	case v < 10000000:
+		n = 7
+	default:
+		n = 8
 	}
 	l := len(dst)
 	if cap(dst)-l < n {
