@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/agent-trace/agent-trace/pkg/tokenize"
@@ -206,4 +207,38 @@ func TestEncodeAfterEveryCut(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzAppendPart: the ids AppendPart gives for any part of a text that
+// EncodeAfter encoded after an earlier text (the input's first half) are
+// those of encoding the part alone.
+func FuzzAppendPart(f *testing.F) {
+	f.Add([]byte("You are a helpful assistant.\n<|eot_id|>user: what's 12345 + 678?\n\n  tool output: {\"a\": 1}"), uint16(3), uint16(60))
+	f.Add([]byte(strings.Repeat("word's 123 \u00e9\u6771 <|eot_id|>\r\n", 40)), uint16(100), uint16(700))
+	tok, err := New("fuzz", Llama31)
+	if err != nil {
+		f.Fatal(err)
+	}
+	full, inc := tok.NewEncoder(), tok.NewEncoder()
+	f.Fuzz(func(t *testing.T, data []byte, a, b uint16) {
+		text := strings.ToValidUTF8(string(data), "\uFFFD")
+		if len(text) > 1<<14 {
+			return
+		}
+		_, memo := inc.EncodeAfter(nil, text[:len(text)/2])
+		_, memo = inc.EncodeAfter(memo, text)
+		from, to := int(a)%(len(text)+1), int(b)%(len(text)+1)
+		if from > to {
+			from, to = to, from
+		}
+		for from > 0 && from < len(text) && !utf8.RuneStart(text[from]) {
+			from--
+		}
+		for to < len(text) && !utf8.RuneStart(text[to]) {
+			to++
+		}
+		if got, want := inc.AppendPart(nil, memo, from, to), full.Encode(text[from:to]); !slices.Equal(got, want) {
+			t.Fatalf("%q [%d:%d]: AppendPart %v, Encode %v", text, from, to, got, want)
+		}
+	})
 }
