@@ -24,14 +24,15 @@ import (
 const CompactWindow = 8
 
 // CompactHelp explains --compact in the commands' help.
-const CompactHelp = `--compact writes each record relative to the line before it: when that
-line is of the same session, the messages (trace-tokenize: input_ids) the
-record starts with that the line before also starts with are left out and
-counted in shared_messages (shared_ids). Every trace-* stage reads such
-records, as long as lines stay in order and none is dropped (compact
-records are for piping stages into each other, not for filtering with jq).
-A session that interleaves agents continues each one's conversation a few
-lines back: shared_back says how many (up to 8; absent: 1).`
+const CompactHelp = `--compact writes each record relative to an earlier line of its session:
+the messages (trace-tokenize: input_ids) the record starts with that that
+line also starts with are left out and counted in shared_messages
+(shared_ids). That line is the line before, or, when the session
+interleaves agents, the line of the conversation the record continues, up
+to 8 lines back: shared_back (shared_ids_back) says how many. Every trace-*
+stage reads such records, as long as lines stay in order and none is
+dropped (compact records are for piping stages into each other, not for
+filtering with jq).`
 
 // SharedCount returns the shared_messages or shared_ids count of a record:
 // 0 when absent.

@@ -73,7 +73,7 @@ type ExtractCmd struct {
 	SkipInvalid  bool     `help:"Skip (and count) invalid events or requests instead of stopping with an error."`
 	Uncaptured   string   `enum:"drop,usage" default:"drop" help:"OTel LLM spans without message text (content capture off): drop them (counted), or write usage-only records: input_length from the reported usage, no messages; the row gets no hash_ids (aiperf makes up a prompt of that length: no prefix reuse)."`
 	Follow       bool     `help:"NAT step stream in one FILE: keep reading it as it grows (as tail -f), writing each request as it ends; SIGINT or SIGTERM stops it, every ended request written (exit 0), the requests still open left out."`
-	Compact      bool     `help:"Leave out the messages a record shares with the line before (shared_messages); for piping into the next stage."`
+	Compact      bool     `help:"Leave out the messages a record shares with an earlier line of its session (shared_messages, shared_back); for piping into the next stage."`
 	AllowEmpty   bool     `help:"Exit 0 when no record is written (by default an empty result is an error, exit 1)."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr; errors are still printed."`
 }
