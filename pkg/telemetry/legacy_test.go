@@ -226,6 +226,19 @@ func TestParseEqualsLegacy(t *testing.T) {
 		`{"event_type":"llm_call","response_payload":{"usage":[1]}}`,
 		`{"event_type":"llm_call","request_payload":{"messages":[{"role":"user","content":"x\u00e9\ud83d\ude00"}]},"latency_ms":NaN}`,
 		`{"event_type":"tool_call","request_payload":5}`,
+		`{"event_type":"llm_call","session_id":"s","x":{"a":"]}\"{[","b":[1,{"c":"\\"}]},"request_payload":{"y":"}","messages":[{"role":"user","content":"a \"quoted\" ]} text\\"}],"z":[[],{}]},"response_payload":{"usage":{"prompt_tokens":3},"w":"{"}}`,
+		`{"event_type":"llm_call","session_id":"s","request_payload":{"messages":[],"tools":null},"response_payload":null}`,
+		`{"event_type":"llm_call","session_id":"s","request_payload":{"messages":null,"messages":[{"role":"user","content":"x"}]}}`,
+		`{"event_type":"llm_call","session_id":"s","session_id":"t","request_payload":null}`,
+		`{"event_type":"llm_call","session_id":"s","request_payload":{"model":"a","messages":[{"role":"user","content":"x"}]},"request_payload":{"messages":[{"role":"user","content":"y"}]}}`,
+		`{"event_type":"llm_call","session_id":"s","request_payload":"text"}`,
+		`{"event_type":"llm_call","session_id":"s","request_payload":[1],"response_payload":{"usage":[1]}}`,
+		`{"event_type":"llm_call","session_id":"s","response_payload":{"usage":{"completion_tokens":2},"usage":null}}`,
+		`{"event_type":"llm_call","session_\u0069d":"s","request_payload":{"messages":[{"role":"user","content":"x"}]}}`,
+		`{"event_type":"llm_call","session_id":"s","request_payload":{"mod\u0065l":"m","messages":[{"role":"user","content":"x"},7]}}`,
+		`{"event_type":"tool_call","session_id":"s","request_payload":{"messages":"not a list"}}`,
+		`{"event_type":"llm_call","session_id":12.50,"timestamp":-0.0,"latency_ms":1e2,"latency_priority":null,"request_payload":{"model":null,"messages":[{"type":"human","content":[{"type":"text","text":"p"}]},{"role":"assistant","content":null,"tool_calls":[{"id":"c","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"r"}]}}`,
+		` {"event_type" : "llm_call" , "latency_ms" : 12.5e0 , "timestamp" : 1717236000.5 , "session_id" : "s" , "request_payload" : { "messages" : [ { "role" : "user" , "content" : "x" } , { "role" : "assistant" , "content" : null , "tool_calls" : [ { "id" : "c" , "type" : "function" , "function" : { "name" : "f" , "arguments" : "{}" } } ] } ] , "tools" : [ {"type":"function"} ] } } `,
 	} {
 		lines = append(lines, []byte(odd))
 	}

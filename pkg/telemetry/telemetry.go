@@ -104,7 +104,7 @@ func (r *rawJSON) UnmarshalJSON(b []byte) error {
 // the line (it then says what is wrong, or reads what typedEvent cannot).
 func parseTyped(line []byte) (ev *Event, ok bool) {
 	var te typedEvent
-	if jsondecode.TryExact(line, &te) != nil {
+	if jsondecode.TryExact(line, &te) != nil || mergedMember(line) {
 		return nil, false
 	}
 	return fromTyped(&te, chat.Tools, func(msgs []chat.OpenAIMessage) ([]chat.Message, int, bool) {
