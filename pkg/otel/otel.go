@@ -117,15 +117,15 @@ func (r *Reader) Next() (*Call, error) {
 	return c, nil
 }
 
-// spanJSON is a span in OTLP/JSON or as the Python SDK prints it.
-type spanJSON struct {
-	TraceID    string          `json:"traceId"`
-	SpanID     string          `json:"spanId"`
-	Start      json.RawMessage `json:"startTimeUnixNano"`
-	End        json.RawMessage `json:"endTimeUnixNano"`
-	Attributes json.RawMessage `json:"attributes"`
-	Events     []event         `json:"events"`
-	Context    *struct {
+// spanHead is a span in OTLP/JSON or as the Python SDK prints it, but its
+// attributes.
+type spanHead struct {
+	TraceID string          `json:"traceId"`
+	SpanID  string          `json:"spanId"`
+	Start   json.RawMessage `json:"startTimeUnixNano"`
+	End     json.RawMessage `json:"endTimeUnixNano"`
+	Events  []event         `json:"events"`
+	Context *struct {
 		TraceID string `json:"trace_id"`
 		SpanID  string `json:"span_id"`
 	} `json:"context"`
@@ -133,25 +133,21 @@ type spanJSON struct {
 	PyEnd   string `json:"end_time"`
 }
 
-// spanWhole is spanJSON with OTLP's attribute list decoded in the same
+// spanJSON is a span with its attributes as their JSON text.
+type spanJSON struct {
+	spanHead
+	Attributes json.RawMessage `json:"attributes"`
+}
+
+// spanWhole is a span with OTLP's attribute list decoded in the same
 // call: the usual form of a span read whole. A span whose attributes are
 // an object (the Python SDK) does not decode so, and is read as spanJSON.
 type spanWhole struct {
-	TraceID    string          `json:"traceId"`
-	SpanID     string          `json:"spanId"`
-	Start      json.RawMessage `json:"startTimeUnixNano"`
-	End        json.RawMessage `json:"endTimeUnixNano"`
+	spanHead
 	Attributes []struct {
 		Key   string   `json:"key"`
 		Value anyValue `json:"value"`
 	} `json:"attributes"`
-	Events  []event `json:"events"`
-	Context *struct {
-		TraceID string `json:"trace_id"`
-		SpanID  string `json:"span_id"`
-	} `json:"context"`
-	PyStart string `json:"start_time"`
-	PyEnd   string `json:"end_time"`
 }
 
 // decodeSpan decodes a span, and its attributes too unless the reader is
@@ -165,8 +161,7 @@ func (r *Reader) decodeSpan(raw []byte) (s *spanJSON, attrs map[string]any, err 
 			for _, kv := range w.Attributes {
 				attrs[kv.Key] = kv.Value.get()
 			}
-			return &spanJSON{TraceID: w.TraceID, SpanID: w.SpanID, Start: w.Start, End: w.End, Events: w.Events,
-				Context: w.Context, PyStart: w.PyStart, PyEnd: w.PyEnd}, attrs, nil
+			return &spanJSON{spanHead: w.spanHead}, attrs, nil
 		}
 	}
 	s = &spanJSON{}

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"fmt"
 )
 
@@ -147,6 +148,34 @@ func skipString(b []byte, i int) (int, error) {
 		}
 	}
 	return 0, &SyntaxError{start, "unterminated string"}
+}
+
+// CheckEscapes returns an error for the first backslash escape of b that
+// JSON does not allow, wherever it lies: for a reader whose decoder skips
+// members without checking their escapes (sonic), where Python's json
+// refuses the line.
+func CheckEscapes(b []byte) error {
+	for i := 0; ; {
+		k := bytes.IndexByte(b[i:], '\\')
+		if k < 0 {
+			return nil
+		}
+		i += k
+		if i+1 >= len(b) {
+			return fmt.Errorf("invalid JSON at byte %d: a backslash ends the line", i)
+		}
+		switch c := b[i+1]; c {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+				return fmt.Errorf("invalid JSON at byte %d: \\u wants four hex digits", i)
+			}
+			i += 6
+		default:
+			return fmt.Errorf("invalid JSON at byte %d: invalid escape \\%c in a string", i, c)
+		}
+	}
 }
 
 func isHex4(b []byte) bool {

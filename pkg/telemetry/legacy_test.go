@@ -14,6 +14,7 @@ import (
 
 	"github.com/agent-trace/agent-trace/pkg/chat"
 	"github.com/agent-trace/agent-trace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 type legacyEvent struct {
@@ -33,7 +34,7 @@ type legacyEvent struct {
 // as Parse now does (sonic skips members it does not decode without
 // checking them, which let such lines through, found by this fuzz target).
 func legacyParse(line []byte) (*Event, error) {
-	if err := checkEscapes(line); err != nil {
+	if err := record.CheckEscapes(line); err != nil {
 		return nil, err
 	}
 	var raw legacyEvent

@@ -4,13 +4,13 @@
 package telemetry
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 
 	"github.com/agent-trace/agent-trace/pkg/chat"
 	"github.com/agent-trace/agent-trace/pkg/jsondecode"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // Event is one telemetry event, reduced to what the toolkit uses.
@@ -211,7 +211,7 @@ type headEvent struct {
 // (the payloads are skipped, not decoded). Parse reads the rest later; the
 // fields ParseHead sets are the ones Parse sets, with the same errors.
 func ParseHead(line []byte) (*Event, error) {
-	if err := checkEscapes(line); err != nil {
+	if err := record.CheckEscapes(line); err != nil {
 		return nil, fmt.Errorf("not a JSON event object: %w", err)
 	}
 	var h headEvent
@@ -266,7 +266,7 @@ func (ev *Event) setHead(eventType, sessionID, timestamp any) error {
 // Parse decodes one line. Only llm_call events are decoded in full; for
 // other events only Type is set.
 func Parse(line []byte) (*Event, error) {
-	if err := checkEscapes(line); err != nil {
+	if err := record.CheckEscapes(line); err != nil {
 		return nil, fmt.Errorf("not a JSON event object: %w", err)
 	}
 	if ev, ok := parseTyped(line); ok {
@@ -376,40 +376,3 @@ func messagesFromJSON(raw []byte, st *chat.Stats) ([]chat.Message, error) {
 // first byte that is not white space) may be telemetry JSONL: a JSON
 // object. Other formats of JSON lines are told apart before this one.
 func LooksLikeEvents(head []byte) bool { return len(head) > 0 && head[0] == '{' }
-
-// checkEscapes returns an error for the first backslash escape of line
-// that JSON does not allow. The decoder skips the members an event does
-// not need without checking the escapes in them; Python's json module
-// (the reference's) refuses such a line, and so does Parse.
-func checkEscapes(line []byte) error {
-	for i := 0; ; {
-		k := bytes.IndexByte(line[i:], '\\')
-		if k < 0 {
-			return nil
-		}
-		i += k
-		if i+1 >= len(line) {
-			return fmt.Errorf("invalid JSON at byte %d: a backslash ends the line", i)
-		}
-		switch c := line[i+1]; c {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			i += 2
-		case 'u':
-			if i+6 > len(line) || !isHex4(line[i+2:i+6]) {
-				return fmt.Errorf("invalid JSON at byte %d: \\u wants four hex digits", i)
-			}
-			i += 6
-		default:
-			return fmt.Errorf("invalid JSON at byte %d: invalid escape \\%c in a string", i, c)
-		}
-	}
-}
-
-func isHex4(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}

@@ -27,19 +27,7 @@ func benchFamilies(b *testing.B) map[string]*Tokenizer {
 		if strings.HasPrefix(name, "tiny") {
 			continue
 		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		spec, err := ParseJSON(data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tok, err := New(name, spec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		out[name] = tok
+		out[name] = loadFamily(b, p, nil)
 	}
 	if len(out) == 0 {
 		b.Fatalf("no tokenizers in %s", dir)

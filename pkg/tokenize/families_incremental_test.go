@@ -21,21 +21,9 @@ func TestFamiliesEncodeAfterEqualsEncode(t *testing.T) {
 	for _, path := range toks {
 		name := strings.TrimSuffix(filepath.Base(path), ".tokenizer.json")
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			spec, err := ParseJSON(data)
-			if err != nil {
-				t.Fatal(err)
-			}
 			// No added tokens: the margin EncodeAfter keeps past a cut is
 			// the scanner's reach alone, which this test checks.
-			spec.Added = nil
-			tok, err := New(name, spec)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok := loadFamily(t, path, func(spec *Spec) { spec.Added = nil })
 			full, inc := tok.NewEncoder(), tok.NewEncoder()
 			rng := rand.New(rand.NewPCG(uint64(len(name)), 3))
 			texts := goldenTexts(t, dir, name)
@@ -90,19 +78,7 @@ func TestFamiliesAppendPartEqualsEncode(t *testing.T) {
 	for _, path := range toks {
 		name := strings.TrimSuffix(filepath.Base(path), ".tokenizer.json")
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			spec, err := ParseJSON(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := New(name, spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkAppendPart(t, tok, goldenTexts(t, dir, name), uint64(len(name)))
+			checkAppendPart(t, loadFamily(t, path, nil), goldenTexts(t, dir, name), uint64(len(name)))
 		})
 	}
 }

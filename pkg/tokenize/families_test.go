@@ -45,18 +45,7 @@ func TestFamiliesMatchHF(t *testing.T) {
 		for _, tokPath := range toks {
 			name := strings.TrimSuffix(filepath.Base(tokPath), ".tokenizer.json")
 			t.Run(name, func(t *testing.T) {
-				data, err := os.ReadFile(tokPath)
-				if err != nil {
-					t.Fatal(err)
-				}
-				spec, err := ParseJSON(data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				tok, err := New(name, spec)
-				if err != nil {
-					t.Fatal(err)
-				}
+				tok := loadFamily(t, tokPath, nil)
 				enc := tok.NewEncoder()
 				var sets []string
 				for _, pat := range []string{".golden.jsonl", ".golden.jsonl.gz", ".*.golden.jsonl", ".*.golden.jsonl.gz"} {
@@ -180,4 +169,26 @@ func shorten(s string) string {
 		return s[:120] + "..."
 	}
 	return s
+}
+
+// loadFamily builds the tokenizer of a tokenizer.json, named by the file,
+// after edit (when not nil) has changed its parsed spec.
+func loadFamily(t testing.TB, path string, edit func(*Spec)) *Tokenizer {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := ParseJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(spec)
+	}
+	tok, err := New(strings.TrimSuffix(filepath.Base(path), ".tokenizer.json"), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
