@@ -3,10 +3,13 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/agent-trace/agent-trace/pkg/gunzip"
 )
 
 // decompressed returns in with its bytes decompressed when they start as
@@ -18,17 +21,37 @@ func decompressed(in Input) (Input, func(), error) {
 	head, _ := br.Peek(4)
 	switch {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
+		zr, err := gunzip.NewReader(br)
 		if err != nil {
 			return in, nil, DataError(fmt.Errorf("%s: gzip: %w", in.Name, err))
 		}
-		return Input{R: zr, Name: in.Name, Size: -1}, func() { zr.Close() }, nil
+		return Input{R: formatErrors{zr, "gzip"}, Name: in.Name, Size: -1}, func() { zr.Close() }, nil
 	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			return in, nil, DataError(fmt.Errorf("%s: zstd: %w", in.Name, err))
 		}
-		return Input{R: zr, Name: in.Name, Size: -1}, zr.Close, nil
+		return Input{R: formatErrors{zr, "zstd"}, Name: in.Name, Size: -1}, zr.Close, nil
 	}
 	return Input{R: br, Name: in.Name, Size: in.Size, File: in.File}, func() {}, nil
+}
+
+// formatErrors names the compressed format in a decompressor's errors (the
+// reader of the input names the input), and says what an unexpected end
+// means.
+type formatErrors struct {
+	r      io.Reader
+	format string
+}
+
+func (f formatErrors) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	switch {
+	case err == nil || err == io.EOF:
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = fmt.Errorf("%s: the compressed data ends early (the file is cut short)", f.format)
+	default:
+		err = fmt.Errorf("%s: %w", f.format, err)
+	}
+	return n, err
 }
