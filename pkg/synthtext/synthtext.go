@@ -37,6 +37,14 @@ import (
 //go:embed words.txt
 var wordList string
 
+// byLength is the word list, shortest words first, in list order among
+// equals.
+var byLength = func() []string {
+	words := strings.Fields(wordList)
+	slices.SortStableFunc(words, func(a, b string) int { return len(a) - len(b) })
+	return words
+}()
+
 // Key identifies a position in a conversation: everything recorded before
 // it, as a 128-bit hash.
 type Key = xxh3.Uint128
@@ -58,6 +66,28 @@ type Generator struct {
 	words     []string
 	blockSize int
 	argsCost  int // tokens of the JSON around the words of an arguments stand-in; -1: not exact
+
+	// When every word is at most 7 bytes: each word after a space, as 8
+	// bytes little-endian (written with one store), and its length with
+	// the space.
+	packed []uint64
+	lens   []uint8
+}
+
+// packWords fills g.packed and g.lens when every word fits.
+func (g *Generator) packWords() {
+	for _, w := range g.words {
+		if len(w) > 7 {
+			return
+		}
+	}
+	for _, w := range g.words {
+		var b [8]byte
+		b[0] = ' '
+		copy(b[1:], w)
+		g.packed = append(g.packed, binary.LittleEndian.Uint64(b[:]))
+		g.lens = append(g.lens, uint8(1+len(w)))
+	}
 }
 
 // The JSON object that wraps the words of an arguments stand-in.
@@ -77,8 +107,15 @@ func New(tok *tokenize.Tokenizer, blockSize int) (*Generator, error) {
 		text string
 		id   int // its id after a space
 	}
+	// The shortest words kept, in list order among equals: the text is
+	// what the rows are made of, so fewer bytes a token make smaller,
+	// faster rows. Words are tried shortest first, until maxWords are kept
+	// (encoding the whole list would cost a fifth of a short run).
 	var kept []word
-	for w := range strings.SplitSeq(strings.TrimSpace(wordList), "\n") {
+	for _, w := range byLength {
+		if len(kept) == maxWords {
+			break
+		}
 		alone, spaced := enc.Encode(w), enc.Encode(" "+w)
 		if len(alone) == 1 && len(spaced) == 1 {
 			kept = append(kept, word{w, spaced[0]})
@@ -86,12 +123,8 @@ func New(tok *tokenize.Tokenizer, blockSize int) (*Generator, error) {
 	}
 	if len(kept) < minWords {
 		return nil, fmt.Errorf("tokenizer %s encodes only %d of the %d stand-in words as one token: it cannot make synthetic text (keep the recorded text instead)",
-			tok.Name(), len(kept), strings.Count(wordList, "\n"))
+			tok.Name(), len(kept), len(byLength))
 	}
-	// The shortest words, in list order among equals: the text is what the
-	// rows are made of, so fewer bytes a token make smaller, faster rows.
-	slices.SortStableFunc(kept, func(a, b word) int { return len(a.text) - len(b.text) })
-	kept = kept[:min(len(kept), maxWords)]
 	words := make([]string, len(kept))
 	want := make([]int, len(kept))
 	for i, w := range kept {
@@ -103,6 +136,7 @@ func New(tok *tokenize.Tokenizer, blockSize int) (*Generator, error) {
 		return nil, fmt.Errorf("tokenizer %s does not encode words joined by spaces word by word: it cannot make synthetic text (keep the recorded text instead)", tok.Name())
 	}
 	g := &Generator{words: words, blockSize: blockSize}
+	g.packWords()
 	g.argsCost = g.measureArgs(enc)
 	return g, nil
 }
@@ -139,25 +173,62 @@ func Start(prev Key, role string) Key {
 // message's last key: the key of its last block, or start when ids is
 // empty (the content is then "").
 func (g *Generator) Append(dst []byte, start Key, ids []int) ([]byte, Key) {
+	if len(ids) == 0 {
+		return dst, start
+	}
 	key := start
 	var stack [16 + 4*64]byte
 	buf := stack[:0]
+	n := uint64(len(g.words))
+	// z%n, as a mask when n is a power of two (the same word, no division).
+	mask := n - 1
+	if n&mask != 0 {
+		mask = 0
+	}
+	// The packed words are written 8 bytes at a time into room made
+	// first, the first one without its space.
+	at := len(dst)
+	var out []byte
+	if g.packed != nil {
+		dst = slices.Grow(dst, 8*len(ids))
+		out = dst[:cap(dst)]
+	}
+	w := at
 	for i := 0; i < len(ids); i += g.blockSize {
 		block := ids[i:min(i+g.blockSize, len(ids))]
 		key, buf = blockKey(buf[:0], key, block)
 		// splitmix64 over the key: a fixed, portable sequence.
 		s := key.Lo ^ key.Hi
-		for j := range block {
+		for range block {
 			s += 0x9e3779b97f4a7c15
 			z := s
 			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 			z ^= z >> 31
-			if i+j > 0 {
+			if mask != 0 {
+				z &= mask
+			} else {
+				z %= n
+			}
+			if out != nil {
+				if w == at {
+					binary.LittleEndian.PutUint64(out[w:], g.packed[z]>>8)
+					w += int(g.lens[z]) - 1
+				} else {
+					binary.LittleEndian.PutUint64(out[w:], g.packed[z])
+					w += int(g.lens[z])
+				}
+				continue
+			}
+			if w > at {
 				dst = append(dst, ' ')
 			}
-			dst = append(dst, g.words[z%uint64(len(g.words))]...)
+			dst = append(dst, g.words[z]...)
+			w = len(dst)
 		}
+	}
+	if out != nil {
+		dst = out[:w]
 	}
 	return dst, key
 }

@@ -1,6 +1,7 @@
 package synthtext
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
@@ -328,5 +329,59 @@ func TestTools(t *testing.T) {
 	// Key order kept: only the description values changed.
 	if !strings.HasPrefix(string(out), `[{"type":"function","function":{"name":"web_search","description":"`) {
 		t.Fatalf("order: %s", out)
+	}
+}
+
+// Append draws the words the plain algorithm draws (splitmix64 over each
+// block's key, word z mod n, joined by spaces), whichever way it writes
+// them: packed 8-byte stores or appends, a mask or a division, after text
+// already in dst.
+func TestAppendWordChoice(t *testing.T) {
+	plain := func(g *Generator, dst []byte, start Key, ids []int) ([]byte, Key) {
+		key := start
+		for i := 0; i < len(ids); i += g.blockSize {
+			block := ids[i:min(i+g.blockSize, len(ids))]
+			key, _ = blockKey(nil, key, block)
+			s := key.Lo ^ key.Hi
+			for j := range block {
+				s += 0x9e3779b97f4a7c15
+				z := s
+				z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+				z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+				z ^= z >> 31
+				if i+j > 0 {
+					dst = append(dst, ' ')
+				}
+				dst = append(dst, g.words[z%uint64(len(g.words))]...)
+			}
+		}
+		return dst, key
+	}
+	llama, err := New(load(t, "meta-llama/Llama-3.3-70B-Instruct"), 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := *llama // packed words, not a power of two
+	odd.words = odd.words[:1000]
+	odd.packed, odd.lens = nil, nil
+	odd.packWords()
+	unpacked, err := New(wordsTokenizer(t, 600), 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if llama.packed == nil || odd.packed == nil || unpacked.packed != nil {
+		t.Fatal("the generators do not take the three paths")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for name, g := range map[string]*Generator{"packed, mask": llama, "packed, division": &odd, "appended, division": unpacked} {
+		for range 200 {
+			ids := recorded(r, r.IntN(100))
+			head := []byte("before ")
+			got, gk := g.Append(append([]byte{}, head...), Start(Root, "user"), ids)
+			want, wk := plain(g, append([]byte{}, head...), Start(Root, "user"), ids)
+			if !bytes.Equal(got, want) || gk != wk {
+				t.Fatalf("%s: %d ids: got %q, want %q", name, len(ids), got, want)
+			}
+		}
 	}
 }
