@@ -275,3 +275,21 @@ func TestAppendStringValidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// appendSmall gives strconv's digits for every value below 1e8, after
+// text already in dst (every value: the lane arithmetic has no case
+// that a sample could be trusted to cover).
+func TestAppendSmallEvery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1e8 values")
+	}
+	buf := []byte("x")
+	var want []byte
+	for v := uint32(0); v < 1e8; v++ {
+		buf = appendSmall(buf[:1], v)
+		want = strconv.AppendUint(want[:0], uint64(v), 10)
+		if string(buf[1:]) != string(want) {
+			t.Fatalf("%d: got %q", v, buf[1:])
+		}
+	}
+}
