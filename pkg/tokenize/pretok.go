@@ -31,7 +31,15 @@ func splitQwen2(s string, ends []int) []int { return splitGPT4(s, ends, 1) }
 func splitGPT4(s string, ends []int, digits int) []int {
 	i := 0
 	for i < len(s) {
-		c0, n0 := classAt(s, i)
+		// ASCII first, without a call: most pieces are a word with the
+		// space or mark before it.
+		var c0 uint8
+		n0 := 1
+		if b := s[i]; b < utf8.RuneSelf {
+			c0 = asciiClass[b]
+		} else {
+			c0, n0 = classAt(s, i)
+		}
 		// 1. Contractions.
 		if s[i] == '\'' {
 			if m := contraction(s, i+1); m > 0 {
@@ -41,19 +49,30 @@ func splitGPT4(s string, ends []int, digits int) []int {
 			}
 		}
 		// 2. [^\r\n\p{L}\p{N}]?\p{L}+
-		if c0 == clsLetter {
-			i = skipClass(s, i+n0, clsLetter)
-			ends = append(ends, i)
-			continue
-		}
+		j := i + n0
 		if c0 == clsOther || c0 == clsSpace {
-			if j := i + n0; j < len(s) {
-				if c1, n1 := classAt(s, j); c1 == clsLetter {
-					i = skipClass(s, j+n1, clsLetter)
-					ends = append(ends, i)
-					continue
+			if j < len(s) {
+				if b := s[j]; b < utf8.RuneSelf && asciiClass[b] == clsLetter {
+					c0 = clsLetter
+					j++
+				} else if b >= utf8.RuneSelf {
+					if c1, n1 := classAt(s, j); c1 == clsLetter {
+						c0 = clsLetter
+						j += n1
+					}
 				}
 			}
+		}
+		if c0 == clsLetter {
+			for j < len(s) && s[j] < utf8.RuneSelf && asciiClass[s[j]] == clsLetter {
+				j++
+			}
+			if j < len(s) && s[j] >= utf8.RuneSelf {
+				j = skipClass(s, j, clsLetter)
+			}
+			i = j
+			ends = append(ends, i)
+			continue
 		}
 		// 3. \p{N}{1,3}
 		if c0 == clsNumber {
@@ -70,7 +89,7 @@ func splitGPT4(s string, ends []int, digits int) []int {
 			continue
 		}
 		// 4. ' ?[^\s\p{L}\p{N}]+[\r\n]*'
-		j := i
+		j = i
 		if s[i] == ' ' && i+1 < len(s) {
 			if c1, _ := classAt(s, i+1); c1 == clsOther {
 				j = i + 1
@@ -112,6 +131,14 @@ func splitGPT4(s string, ends []int, digits int) []int {
 	}
 	return ends
 }
+
+// asciiClass is bmpClass for ASCII, as a value (no pointer to load).
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for b := range t {
+		t[b] = classify(rune(b))
+	}
+	return t
+}()
 
 // skipClass returns the offset after the run of class cls starting at i.
 func skipClass(s string, i int, cls uint8) int {
