@@ -67,6 +67,15 @@ func UnmarshalTransient(data []byte, v any) error {
 	})
 }
 
+// UnmarshalExactTransient is UnmarshalExact without the copy of the whole
+// of data, with UnmarshalTransient's terms: json.Number values share
+// data's memory.
+func UnmarshalExactTransient(data []byte, v any) error {
+	return unmarshal(data, v, func(data []byte, v any) error {
+		return exact.UnmarshalFromString(unsafe.String(unsafe.SliceData(data), len(data)), v)
+	})
+}
+
 // TryTransient is UnmarshalTransient without explaining a failure, or
 // reading NaN and Infinity: for a caller with another way to read data
 // when this one fails.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"reflect"
@@ -290,6 +291,49 @@ func TestAppendSmallEvery(t *testing.T) {
 		want = strconv.AppendUint(want[:0], uint64(v), 10)
 		if string(buf[1:]) != string(want) {
 			t.Fatalf("%d: got %q", v, buf[1:])
+		}
+	}
+}
+
+// CheckEscapes finds the escapes a byte-by-byte reading finds, wherever
+// they lie against its eight-byte steps, and refuses the same bad ones at
+// the same byte.
+func TestCheckEscapesEqualsPlain(t *testing.T) {
+	plain := func(b []byte) error {
+		for i := 0; i < len(b); i++ {
+			if b[i] != '\\' {
+				continue
+			}
+			if i+1 >= len(b) {
+				return fmt.Errorf("invalid JSON at byte %d: a backslash ends the line", i)
+			}
+			switch c := b[i+1]; c {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+					return fmt.Errorf("invalid JSON at byte %d: \\u wants four hex digits", i)
+				}
+				i += 5
+			default:
+				return fmt.Errorf("invalid JSON at byte %d: invalid escape \\%c in a string", i, c)
+			}
+		}
+		return nil
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	alphabet := []byte(`ab"\\nu0fZ \\\\`)
+	for range 200000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+			if r.IntN(4) == 0 {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		got, want := CheckEscapes(b), plain(b)
+		if (got == nil) != (want == nil) || got != nil && got.Error() != want.Error() {
+			t.Fatalf("%q: got %v, want %v", b, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/agent-trace/agent-trace/pkg/chat"
 	"github.com/agent-trace/agent-trace/pkg/jsondecode"
@@ -215,14 +216,24 @@ func ParseHead(line []byte) (*Event, error) {
 		return nil, fmt.Errorf("not a JSON event object: %w", err)
 	}
 	var h headEvent
-	if err := jsondecode.UnmarshalExact(line, &h); err != nil {
+	if err := jsondecode.UnmarshalExactTransient(line, &h); err != nil {
 		return nil, fmt.Errorf("not a JSON event object: %w", err)
 	}
+	// Numbers share the line's memory, which the reader reuses.
+	h.SessionID, h.Timestamp = ownNumber(h.SessionID), ownNumber(h.Timestamp)
 	ev := &Event{StartMs: math.NaN(), LatencyMs: math.NaN()}
 	if err := ev.setHead(h.EventType, h.SessionID, h.Timestamp); err != nil {
 		return nil, err
 	}
 	return ev, nil
+}
+
+// ownNumber returns v with a json.Number's text copied.
+func ownNumber(v any) any {
+	if n, ok := v.(json.Number); ok {
+		return json.Number(strings.Clone(string(n)))
+	}
+	return v
 }
 
 // setHead sets the type, session and timestamp of ev.
