@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -705,7 +704,7 @@ type telCall struct {
 // them back in that order, a session at a time. A regular file is read
 // back in place; other input (a pipe, a compressed file) is copied to a
 // temporary file as it is read.
-func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) (err error) {
+func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 	x.seen = nil
 	back, r, done, err := rereadable(in, r, name)
 	if err != nil {
@@ -728,27 +727,6 @@ func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) (err error
 		}
 		return compareTimestamps(a, b)
 	})
-	// A regular file is read back where it lies in memory, mapped.
-	var mapped []byte
-	if in.File != nil {
-		if st, err := in.File.Stat(); err == nil {
-			if data, unmap, ok := mapFile(in.File, st.Size()); ok {
-				defer unmap()
-				mapped = data
-				// A file cut short while mapped faults on reading: a panic
-				// to recover from, not a crash.
-				defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-				defer func() {
-					if r := recover(); r != nil {
-						if _, fault := r.(interface{ Addr() uintptr }); !fault {
-							panic(r)
-						}
-						err = cli.IOError(fmt.Errorf("%s: the file was cut short while it was read (%v)", name, r))
-					}
-				}()
-			}
-		}
-	}
 	var buf []byte
 	var dec telemetry.Decoder // decodes each message of a session once
 	for len(calls) > 0 {
@@ -759,16 +737,9 @@ func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) (err error
 		dec.Reset()
 		group := make([]call, 0, n)
 		for _, tc := range calls[:n] {
-			if mapped != nil {
-				if tc.end > int64(len(mapped)) {
-					return cli.IOError(fmt.Errorf("%s: reading line %d again: the file is shorter than it was", name, tc.line))
-				}
-				buf = mapped[tc.off:tc.end]
-			} else {
-				buf = slices.Grow(buf[:0], int(tc.end-tc.off))[:tc.end-tc.off]
-				if _, err := back.ReadAt(buf, tc.off); err != nil {
-					return cli.IOError(fmt.Errorf("%s: reading line %d again: %w", name, tc.line, err))
-				}
+			buf = slices.Grow(buf[:0], int(tc.end-tc.off))[:tc.end-tc.off]
+			if _, err := back.ReadAt(buf, tc.off); err != nil {
+				return cli.IOError(fmt.Errorf("%s: reading line %d again: %w", name, tc.line, err))
 			}
 			line := bytes.TrimSpace(buf)
 			if tc.off == 0 {
