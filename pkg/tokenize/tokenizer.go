@@ -269,7 +269,10 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 	seg, changed := e.t.normalize(text[from:to], from == 0)
 	// Offsets in a changed normalized text are not offsets in text: no cuts.
 	record := spacing >= 0 && !changed && e.t.reach >= 0
-	e.ends = e.t.split(seg, e.ends[:0])
+	// Room for the ids and pieces of text of about four bytes a token, so
+	// that a long text does not grow them again and again.
+	dst = slices.Grow(dst, len(seg)/4)
+	e.ends = e.t.split(seg, slices.Grow(e.ends[:0], len(seg)/4))
 	prev := 0
 	for _, end := range e.ends {
 		if end < 0 { // dropped by the pre-tokenizer
