@@ -347,28 +347,29 @@ func (b buffers) put(buf []byte) {
 
 // tokWorker encodes records, remembering each session's last prompt.
 type tokWorker struct {
-	free    buffers
-	enc     *tokenize.Encoder
-	name    []byte
-	keep    bool
-	full    bool
-	delta   bool
-	compact bool
-	memos   map[string]*sessionMemo
-	clock   int
-	rec     record.Record
-	scratch []byte
-	part    chat.Prompt             // the messages field, as read
-	spare   chat.Prompt             // the next prompt is built here
-	convs   map[string]conversation // --rows delta: every session's last call
-	hash    *xxh3.Hasher
-	gen     *synthtext.Generator    // --messages synthetic
-	stand   []byte                  // the stand-in messages, as JSON
-	tools   map[xxh3.Uint128][]byte // --messages synthetic: stand-in tools lists by the recorded list's hash
-	msgIDs  []int                   // --messages synthetic: a message's ids
-	places  [][2]int                // --messages synthetic: contents in the prompt text
-	recent  cli.Recent[recentLine]  // the last lines of the session, for shared_back
-	whole   chat.Prompt             // a prompt built from a line further back
+	free     buffers
+	enc      *tokenize.Encoder
+	name     []byte
+	keep     bool
+	full     bool
+	delta    bool
+	compact  bool
+	memos    map[string]*sessionMemo
+	clock    int
+	rec      record.Record
+	scratch  []byte
+	synthBuf []byte                  // --messages synthetic: a stand-in being made
+	part     chat.Prompt             // the messages field, as read
+	spare    chat.Prompt             // the next prompt is built here
+	convs    map[string]conversation // --rows delta: every session's last call
+	hash     *xxh3.Hasher
+	gen      *synthtext.Generator    // --messages synthetic
+	stand    []byte                  // the stand-in messages, as JSON
+	tools    map[xxh3.Uint128][]byte // --messages synthetic: stand-in tools lists by the recorded list's hash
+	msgIDs   []int                   // --messages synthetic: a message's ids
+	places   [][2]int                // --messages synthetic: contents in the prompt text
+	recent   cli.Recent[recentLine]  // the last lines of the session, for shared_back
+	whole    chat.Prompt             // a prompt built from a line further back
 }
 
 // recentLine is what a worker remembers of a line for the compact records
@@ -909,7 +910,10 @@ func (w *tokWorker) standIns(sm *sessionMemo, raw []byte, shared int, prev []sta
 			} else {
 				w.msgIDs = w.enc.Append(w.msgIDs[:0], *m.Content)
 			}
-			s.content, s.key = w.gen.Append(make([]byte, 0, 8*len(w.msgIDs)), start, w.msgIDs)
+			// Made in a reused buffer, kept at its size: stand-ins stay
+			// while their session lasts.
+			w.synthBuf, s.key = w.gen.Append(w.synthBuf[:0], start, w.msgIDs)
+			s.content = slices.Clone(w.synthBuf)
 		}
 		// Tool calls keep their ids and function names; their arguments
 		// become stand-ins of as many tokens.
