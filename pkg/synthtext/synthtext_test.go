@@ -362,7 +362,7 @@ func TestAppendWordChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	odd := *llama // packed words, not a power of two
-	odd.words = odd.words[:1000]
+	odd.words = odd.words[:len(odd.words)-3]
 	odd.packed, odd.lens = nil, nil
 	odd.packWords()
 	unpacked, err := New(wordsTokenizer(t, 600), 16)
