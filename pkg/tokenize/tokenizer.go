@@ -24,6 +24,7 @@
 package tokenize
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -182,6 +183,7 @@ func (t *Tokenizer) matchAdded(s string, i int) (addedToken, bool) {
 // An Encoder is not safe for concurrent use; make one per goroutine.
 type Encoder struct {
 	t     *Tokenizer
+	short *[shortSlots]cachedPiece // pieces of at most 16 bytes and 3 ids, direct-mapped
 	cache map[string][]int32
 	ends  []int
 	head  []int // scratch of AppendPart
@@ -193,9 +195,34 @@ type Encoder struct {
 // cacheLimit bounds the piece cache; it is emptied when full.
 const cacheLimit = 1 << 16
 
+// shortSlots is the size of the short piece cache (512 KB: it stays in a
+// core's second-level cache, where most lookups of the map missed).
+const shortSlots = 1 << 14
+
+// A cachedPiece is a piece of at most 16 bytes (zero-padded in k0, k1; n
+// its length, 0 for an empty slot) and its ids (cnt of them).
+type cachedPiece struct {
+	k0, k1 uint64
+	n, cnt uint8
+	ids    [3]int32
+}
+
+// shortKey returns a piece of at most 16 bytes as two words, zero-padded.
+func shortKey(p string) (k0, k1 uint64) {
+	var b [16]byte
+	copy(b[:], p)
+	return binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+}
+
+// shortSlot returns the slot of the short piece (k0, k1, n).
+func shortSlot(k0, k1 uint64, n int) uint64 {
+	h := k0*0x9e3779b97f4a7c15 ^ k1*0xc2b2ae3d27d4eb4f ^ uint64(n)*0x165667b19e3779f9
+	return h >> (64 - 14)
+}
+
 // NewEncoder returns an Encoder for t.
 func (t *Tokenizer) NewEncoder() *Encoder {
-	return &Encoder{t: t, cache: make(map[string][]int32, 1024)}
+	return &Encoder{t: t, short: new([shortSlots]cachedPiece), cache: make(map[string][]int32, 1024)}
 }
 
 // Encode returns the token ids of text.
@@ -306,7 +333,22 @@ func (e *Encoder) appendPiece(dst []int, piece string) []int {
 	if len(piece) == 1 && !m.charLevel {
 		return append(dst, int(m.byteID[piece[0]]))
 	}
+	var k0, k1, slot uint64
+	if len(piece) <= 16 {
+		k0, k1 = shortKey(piece)
+		slot = shortSlot(k0, k1, len(piece))
+		if sp := &e.short[slot]; int(sp.n) == len(piece) && sp.k0 == k0 && sp.k1 == k1 {
+			for _, id := range sp.ids[:sp.cnt] {
+				dst = append(dst, int(id))
+			}
+			return dst
+		}
+	}
 	if ids, ok := e.cache[piece]; ok {
+		if len(piece) <= 16 && len(ids) <= 3 {
+			e.short[slot] = cachedPiece{k0: k0, k1: k1, n: uint8(len(piece)), cnt: uint8(len(ids))}
+			copy(e.short[slot].ids[:], ids)
+		}
 		for _, id := range ids {
 			dst = append(dst, int(id))
 		}
@@ -314,6 +356,13 @@ func (e *Encoder) appendPiece(dst []int, piece string) []int {
 	}
 	n := len(dst)
 	dst = m.encode(piece, dst)
+	if len(piece) <= 16 && len(dst)-n <= 3 {
+		sp := &e.short[slot]
+		*sp = cachedPiece{k0: k0, k1: k1, n: uint8(len(piece)), cnt: uint8(len(dst) - n)}
+		for i, id := range dst[n:] {
+			sp.ids[i] = int32(id)
+		}
+	}
 	if len(piece) <= 64 {
 		if len(e.cache) >= cacheLimit {
 			clear(e.cache)
