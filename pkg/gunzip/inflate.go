@@ -40,7 +40,7 @@ func (z *Reader) huffman() error {
 			// are enough for a whole match, a literal/length code (15)
 			// and its extra bits (5), a distance code (15) and its extra
 			// bits (13).
-			bitbuf |= load64(unsafe.Add(in, ip)) << bitsleft
+			bitbuf |= load64(unsafe.Add(in, ip)) << (bitsleft & 63)
 			ip += int((63 - bitsleft) >> 3)
 			bitsleft |= 56
 			e := ll[bitbuf&(1<<litlenBits-1)]
@@ -67,7 +67,7 @@ func (z *Reader) huffman() error {
 					if w >= limit || ip > last {
 						break decode
 					}
-					bitbuf |= load64(unsafe.Add(in, ip)) << bitsleft
+					bitbuf |= load64(unsafe.Add(in, ip)) << (bitsleft & 63)
 					ip += int((63 - bitsleft) >> 3)
 					bitsleft |= 56
 					e = ll[bitbuf&(1<<litlenBits-1)]
@@ -110,7 +110,7 @@ func (z *Reader) huffman() error {
 				// load overlaps the copy.
 				more := ip <= last
 				if more {
-					bitbuf |= load64(unsafe.Add(in, ip)) << bitsleft
+					bitbuf |= load64(unsafe.Add(in, ip)) << (bitsleft & 63)
 					ip += int((63 - bitsleft) >> 3)
 					bitsleft |= 56
 					e = ll[bitbuf&(1<<litlenBits-1)]
