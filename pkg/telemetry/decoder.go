@@ -23,6 +23,7 @@ type Decoder struct {
 	seen     map[xxh3.Uint128]decoded
 	size     int                     // bytes of JSON text behind seen
 	toolsFor map[xxh3.Uint128][]byte // tools lists seen (the calls of an agent repeat one)
+	lastLen  int                     // messages in the last list decoded
 }
 
 // decoded is a message as a Decoder keeps it.
@@ -94,7 +95,9 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 	if d.seen == nil {
 		d.seen = map[xxh3.Uint128]decoded{}
 	}
-	l := decodedList{msgs: []chat.Message{}}
+	// Room for as many messages as the last list had, and a few: a call
+	// repeats its agent's conversation and adds to it.
+	l := decodedList{msgs: make([]chat.Message, 0, d.lastLen+8)}
 	end, err := jsonwalk.Elements(b, at, func(i int) (int, error) {
 		if b[i] != '{' {
 			return 0, errLeave
@@ -122,6 +125,7 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 		l.nonText += m.nonText
 		return end, nil
 	})
+	d.lastLen = len(l.msgs)
 	return l, end, err
 }
 
@@ -139,7 +143,8 @@ func (d *Decoder) scan(line []byte) (*typedEventOf[decodedList], error) {
 		v   *any
 	}{{"event_type", &te.EventType}, {"session_id", &te.SessionID}, {"timestamp", &te.Timestamp},
 		{"latency_priority", &te.LatencyPriority}, {"latency_ms", &te.LatencyMs}}
-	var seen keys
+	var stack [16][]byte // room for the keys of most objects
+	seen := keys(stack[:0])
 	_, err := jsonwalk.Members(line, jsonwalk.SkipSpace(line, 0), func(key []byte, at int) (int, error) {
 		if err := seen.add(key); err != nil {
 			return 0, err
@@ -197,7 +202,8 @@ func payload[T any](b []byte, at int, p **T, read func(v *T, key []byte, at int)
 		return 0, errLeave
 	}
 	*p = new(T)
-	var seen keys
+	var stack [16][]byte // room for the keys of most objects
+	seen := keys(stack[:0])
 	return jsonwalk.Members(b, at, func(key []byte, at int) (int, error) {
 		if err := seen.add(key); err != nil {
 			return 0, err
