@@ -194,9 +194,14 @@ func (z *Reader) fill() error {
 		z.ip -= keep
 		z.off += int64(keep)
 	}
-	for {
+	for empty := 0; ; {
 		n, err := z.src.Read(z.in[z.iend:inSize])
 		z.iend += n
+		if n == 0 && err == nil {
+			if empty++; empty == 100 { // as bufio gives up on a reader
+				return io.ErrNoProgress
+			}
+		}
 		if err == io.EOF {
 			z.eof = true
 			clear(z.in[z.iend : z.iend+pad])

@@ -374,3 +374,23 @@ func BenchmarkReader(b *testing.B) {
 		})
 	}
 }
+
+// emptyReader returns nothing and no error, for ever.
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+// A reader that never gives anything is an error, not a hang.
+func TestNoProgress(t *testing.T) {
+	gz := compress(t, compressors["std6"], []byte("hello"))
+	if _, err := NewReader(emptyReader{}); err != io.ErrNoProgress {
+		t.Fatalf("got %v", err)
+	}
+	z, err := NewReader(io.MultiReader(bytes.NewReader(gz[:12]), emptyReader{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(z); err != io.ErrNoProgress {
+		t.Fatalf("got %v", err)
+	}
+}
