@@ -8,7 +8,7 @@
 // bit buffer refilled eight bytes at a time, table lookups that give a
 // literal, a length or a distance with its extra bits in one step, and
 // matches copied eight bytes at a time into a window with room to spare.
-// Memory is fixed (about 600 KB a Reader), whatever the input's size.
+// Memory is fixed (about 1.4 MB a Reader), whatever the input's size.
 package gunzip
 
 import (
@@ -21,7 +21,7 @@ import (
 
 const (
 	windowSize = 32 << 10 // DEFLATE's largest distance
-	chunkSize  = 256 << 10
+	chunkSize  = 1 << 20  // output decoded between reads (1 MB: measured best of 64 KB-4 MB)
 	slack      = 258 + 16 // a whole match, plus a word copy's overshoot
 	inSize     = 256 << 10
 	limit      = windowSize + chunkSize // decoding stops at or past it
