@@ -92,3 +92,25 @@ func FuzzTelemetryParse(f *testing.F) {
 		}
 	})
 }
+
+// ParseHead reads the line in place: what it returns must not change when
+// the reader reuses the line's memory (numbers included).
+func TestParseHeadOwnsItsValues(t *testing.T) {
+	for _, line := range []string{
+		`{"event_type":"llm_call","session_id":"s-1","timestamp":"2025-04-07T10:00:00Z"}`,
+		`{"event_type":"llm_call","session_id":12345,"timestamp":1744020000.5}`,
+	} {
+		buf := []byte(line)
+		ev, err := ParseHead(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid, ts := ev.SessionID, ev.Timestamp
+		for i := range buf {
+			buf[i] = 'x'
+		}
+		if ev.SessionID != sid || ev.Timestamp != ts || sid == "" || ts == "" || strings.Contains(sid+ts, "x") {
+			t.Fatalf("%s: session %q, timestamp %q after the line changed", line, ev.SessionID, ev.Timestamp)
+		}
+	}
+}
