@@ -66,23 +66,22 @@ type Reader struct {
 	// win[:w] is output, the last windowSize bytes of which may be
 	// referred to by matches; win[r:w] is not yet handed out; the
 	// member's output starts at win[hist] (or before win[0]).
-	win      []byte
-	w, r     int
-	hist     int
-	crcFrom  int // win[crcFrom:w] is not yet in crc and size
-	crc      uint32
-	size     uint32
-	state    int
-	final    bool // the block being read is the member's last
-	stored   int  // bytes left in a stored block
-	ll       *[litlenTableSize]uint32
-	dt       *[distTableSize]uint32
-	dynLL    *[litlenTableSize]uint32
-	dynDT    *[distTableSize]uint32
-	pre      [precodeTableSize]uint32
-	lens     [286 + 30]uint8
-	hdrCRC   uint32
-	trailers [8]byte
+	win     []byte
+	w, r    int
+	hist    int
+	crcFrom int // win[crcFrom:w] is not yet in crc and size
+	crc     uint32
+	size    uint32
+	state   int
+	final   bool // the block being read is the member's last
+	stored  int  // bytes left in a stored block
+	ll      *[litlenTableSize]uint32
+	dt      *[distTableSize]uint32
+	dynLL   *[litlenTableSize]uint32
+	dynDT   *[distTableSize]uint32
+	pre     [precodeTableSize]uint32
+	lens    [286 + 30]uint8
+	hdrCRC  uint32
 }
 
 // NewReader returns a Reader of the gzip data r gives, having read the
@@ -276,15 +275,24 @@ func (z *Reader) readByte() (byte, error) {
 	return b, nil
 }
 
-// header reads a member's header (RFC 1952 2.3) and starts the member.
-func (z *Reader) header() error {
-	var h [10]byte
-	for i := range h {
-		b, err := z.readByte()
+// readFull reads len(b) bytes of input into b (the bit buffer being
+// empty).
+func (z *Reader) readFull(b []byte) error {
+	for i := range b {
+		c, err := z.readByte()
 		if err != nil {
 			return err
 		}
-		h[i] = b
+		b[i] = c
+	}
+	return nil
+}
+
+// header reads a member's header (RFC 1952 2.3) and starts the member.
+func (z *Reader) header() error {
+	var h [10]byte
+	if err := z.readFull(h[:]); err != nil {
+		return err
 	}
 	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
 		return gzip.ErrHeader
@@ -324,16 +332,11 @@ func (z *Reader) header() error {
 		}
 	}
 	if flg&0x02 != 0 { // FHCRC
-		want := uint16(z.hdrCRC)
-		lo, err := z.readByte()
-		if err != nil {
-			return noEOF(err)
+		var c [2]byte
+		if err := z.readFull(c[:]); err != nil {
+			return err
 		}
-		hi, err := z.readByte()
-		if err != nil {
-			return noEOF(err)
-		}
-		if uint16(lo)|uint16(hi)<<8 != want {
+		if binary.LittleEndian.Uint16(c[:]) != uint16(z.hdrCRC) {
 			return gzip.ErrHeader
 		}
 	}
@@ -363,15 +366,12 @@ func noEOF(err error) error {
 // memberEnd checks a member's trailer and starts the next member, if any.
 func (z *Reader) memberEnd() error {
 	z.align()
-	for i := range z.trailers {
-		b, err := z.readByte()
-		if err != nil {
-			return err
-		}
-		z.trailers[i] = b
+	var t [8]byte
+	if err := z.readFull(t[:]); err != nil {
+		return err
 	}
 	z.sum()
-	if binary.LittleEndian.Uint32(z.trailers[:4]) != z.crc || binary.LittleEndian.Uint32(z.trailers[4:]) != z.size {
+	if binary.LittleEndian.Uint32(t[:4]) != z.crc || binary.LittleEndian.Uint32(t[4:]) != z.size {
 		return gzip.ErrChecksum
 	}
 	if z.ip >= z.iend {
@@ -405,12 +405,8 @@ func (z *Reader) blockHeader() error {
 	case 0:
 		z.align()
 		var b [4]byte
-		for i := range b {
-			c, err := z.readByte()
-			if err != nil {
-				return err
-			}
-			b[i] = c
+		if err := z.readFull(b[:]); err != nil {
+			return err
 		}
 		n := binary.LittleEndian.Uint16(b[:2])
 		if ^n != binary.LittleEndian.Uint16(b[2:]) {

@@ -116,15 +116,10 @@ func Members(b []byte, i int, fn func(key []byte, vs int) (int, error)) (int, er
 		if err != nil {
 			return 0, err
 		}
-		i = SkipSpace(b, ve)
-		if i < len(b) && b[i] == ',' {
-			i = SkipSpace(b, i+1)
-			continue
+		var done bool
+		if i, done, err = after(b, ve, '}'); err != nil || done {
+			return i, err
 		}
-		if i < len(b) && b[i] == '}' {
-			return i + 1, nil
-		}
-		return 0, ErrSyntax
 	}
 }
 
@@ -150,14 +145,23 @@ func Elements(b []byte, i int, fn func(vs int) (int, error)) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		i = SkipSpace(b, ve)
-		if i < len(b) && b[i] == ',' {
-			i = SkipSpace(b, i+1)
-			continue
+		var done bool
+		if i, done, err = after(b, ve, ']'); err != nil || done {
+			return i, err
 		}
-		if i < len(b) && b[i] == ']' {
-			return i + 1, nil
-		}
-		return 0, ErrSyntax
 	}
+}
+
+// after reads what follows a member or element ending at b[end]: a comma
+// (it returns where the next one starts) or the closing byte close (it
+// returns the offset past it, and done).
+func after(b []byte, end int, close byte) (next int, done bool, err error) {
+	i := SkipSpace(b, end)
+	switch {
+	case i < len(b) && b[i] == ',':
+		return SkipSpace(b, i+1), false, nil
+	case i < len(b) && b[i] == close:
+		return i + 1, true, nil
+	}
+	return 0, false, ErrSyntax
 }

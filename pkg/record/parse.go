@@ -344,11 +344,3 @@ func objectKey(b []byte, i int) (int, error) {
 	}
 	return SkipSpace(b, i+1), nil
 }
-
-// byteMask8 returns a mask whose lowest set bit is the high bit of the
-// first byte of x (little-endian) equal to c, or 0 when none is (the bits
-// above the first may be false).
-func byteMask8(x uint64, c byte) uint64 {
-	x ^= 0x0101010101010101 * uint64(c)
-	return (x - 0x0101010101010101) &^ x & 0x8080808080808080
-}

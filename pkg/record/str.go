@@ -75,9 +75,8 @@ func needsEscape8(w uint64) bool { return escapeMask8(w) != 0 }
 // (a borrow runs on): its lowest set bit marks the first exactly, so
 // bits.TrailingZeros64(m)/8 is that byte's index.
 func escapeMask8(w uint64) uint64 {
-	hasZero := func(v uint64) uint64 { return (v - lo8) & ^v & hi8 }
 	ctl := (w - 0x20*lo8) & ^w & hi8 // bytes below 0x20 (bytes >= 0x80 never set it)
-	return ctl | hasZero(w^('"'*lo8)) | hasZero(w^('\\'*lo8))
+	return ctl | byteMask8(w, '"') | byteMask8(w, '\\')
 }
 
 // plainRun returns the offset of the first byte at or after b[i] that is a
@@ -261,4 +260,12 @@ func appendSmall(dst []byte, v uint32) []byte {
 	zeros := uint(bits.TrailingZeros64(x|1<<56)) / 8
 	binary.LittleEndian.PutUint64(dst[l:l+8], (x+0x3030303030303030)>>(8*zeros))
 	return dst[:l+8-int(zeros)]
+}
+
+// byteMask8 returns a mask whose lowest set bit is the high bit of the
+// first byte of x (little-endian) equal to c, or 0 when none is (the bits
+// above the first may be false).
+func byteMask8(x uint64, c byte) uint64 {
+	x ^= lo8 * uint64(c)
+	return (x - lo8) &^ x & hi8
 }

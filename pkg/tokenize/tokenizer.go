@@ -197,7 +197,10 @@ const cacheLimit = 1 << 16
 
 // shortSlots is the size of the short piece cache (512 KB: it stays in a
 // core's second-level cache, where most lookups of the map missed).
-const shortSlots = 1 << 14
+const shortSlots = 1 << shortBits
+
+// shortBits is the number of bits of a short piece's slot.
+const shortBits = 14
 
 // A cachedPiece is a piece of at most 16 bytes (zero-padded in k0, k1; n
 // its length, 0 for an empty slot) and its ids (cnt of them).
@@ -217,7 +220,7 @@ func shortKey(p string) (k0, k1 uint64) {
 // shortSlot returns the slot of the short piece (k0, k1, n).
 func shortSlot(k0, k1 uint64, n int) uint64 {
 	h := k0*0x9e3779b97f4a7c15 ^ k1*0xc2b2ae3d27d4eb4f ^ uint64(n)*0x165667b19e3779f9
-	return h >> (64 - 14)
+	return h >> (64 - shortBits)
 }
 
 // NewEncoder returns an Encoder for t.
