@@ -73,12 +73,10 @@ type Reader struct {
 	crc     uint32
 	size    uint32
 	state   int
-	final   bool // the block being read is the member's last
-	stored  int  // bytes left in a stored block
-	ll      *[litlenTableSize]uint32
-	dt      *[distTableSize]uint32
-	dynLL   *[litlenTableSize]uint32
-	dynDT   *[distTableSize]uint32
+	final   bool   // the block being read is the member's last
+	stored  int    // bytes left in a stored block
+	codes   *codes // the block's codes: fixed or dyn
+	dyn     *codes
 	pre     [precodeTableSize]uint32
 	lens    [286 + 30]uint8
 	hdrCRC  uint32
@@ -93,8 +91,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		in:      make([]byte, inSize+pad),
 		endBits: ^uint(0),
 		win:     make([]byte, windowSize+chunkSize+slack),
-		dynLL:   new([litlenTableSize]uint32),
-		dynDT:   new([distTableSize]uint32),
+		dyn:     new(codes),
 	}
 	if err := z.fill(); err != nil {
 		return nil, err
@@ -414,12 +411,12 @@ func (z *Reader) blockHeader() error {
 		}
 		z.stored, z.state = int(n), stateStored
 	case 1:
-		z.ll, z.dt, z.state = fixedLitlen, fixedDist, stateHuffman
+		z.codes, z.state = fixed, stateHuffman
 	case 2:
 		if err := z.dynamicHeader(); err != nil {
 			return err
 		}
-		z.ll, z.dt, z.state = z.dynLL, z.dynDT, stateHuffman
+		z.codes, z.state = z.dyn, stateHuffman
 	default:
 		return z.corrupt()
 	}
@@ -430,7 +427,7 @@ func (z *Reader) blockHeader() error {
 var precodeOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
 
 // dynamicHeader reads a dynamic block's codes (RFC 1951 3.2.7) into
-// dynLL and dynDT.
+// dyn.
 func (z *Reader) dynamicHeader() error {
 	if err := z.need(14); err != nil {
 		return err
@@ -504,8 +501,8 @@ func (z *Reader) dynamicHeader() error {
 			i++
 		}
 	}
-	if !build(z.dynLL[:], litlenBits, lens[:nlit], litlenEntry[:nlit]) ||
-		!build(z.dynDT[:], distBits, lens[nlit:], distEntry[:ndist]) {
+	if !build(z.dyn.ll[:], litlenBits, lens[:nlit], litlenEntry[:nlit]) ||
+		!build(z.dyn.dt[:], distBits, lens[nlit:], distEntry[:ndist]) {
 		return z.corrupt()
 	}
 	return nil

@@ -71,8 +71,15 @@ var litlenEntry, distEntry, precodeEntry = func() (ll [288]uint32, d [32]uint32,
 	return
 }()
 
-// The fixed Huffman codes (RFC 1951 3.2.6), built once.
-var fixedLitlen, fixedDist = func() (ll *[litlenTableSize]uint32, d *[distTableSize]uint32) {
+// codes holds a block's decode tables, side by side so that the decoding
+// loop reaches both through one pointer.
+type codes struct {
+	ll [litlenTableSize]uint32 // literal/length
+	dt [distTableSize]uint32   // distance
+}
+
+// fixed holds the fixed Huffman codes (RFC 1951 3.2.6), built once.
+var fixed = func() *codes {
 	var lens [288]uint8
 	for s := range lens {
 		switch {
@@ -86,19 +93,18 @@ var fixedLitlen, fixedDist = func() (ll *[litlenTableSize]uint32, d *[distTableS
 			lens[s] = 8
 		}
 	}
-	ll = new([litlenTableSize]uint32)
-	if !build(ll[:], litlenBits, lens[:], litlenEntry[:]) {
+	c := new(codes)
+	if !build(c.ll[:], litlenBits, lens[:], litlenEntry[:]) {
 		panic("gunzip: fixed literal/length code")
 	}
 	var dl [32]uint8
 	for s := range dl {
 		dl[s] = 5
 	}
-	d = new([distTableSize]uint32)
-	if !build(d[:], distBits, dl[:], distEntry[:]) {
+	if !build(c.dt[:], distBits, dl[:], distEntry[:]) {
 		panic("gunzip: fixed distance code")
 	}
-	return
+	return c
 }()
 
 // build fills table for the canonical Huffman code whose code lengths are

@@ -1,34 +1,30 @@
 package gunzip
 
 import (
+	"encoding/binary"
 	"io"
 	"unsafe"
 )
 
 // huffman decodes a block's codes into the window until the block ends
 // (then it moves on to the next state), the window is full to limit, or
-// the data is bad. It loads the bit buffer eight bytes at a time, so it
-// works while eight bytes of input are there; at the end of the input the
-// zeros of the padding stand in, and a code that takes bits past the end
-// is io.ErrUnexpectedEOF.
+// the data is bad. Its loop loads the bit buffer eight bytes at a time,
+// so it runs while eight bytes of input are there: every bit it takes is
+// input. The last bytes of the input are decoded by tail.
 //
 // The loop reads and writes through unsafe pointers, without bounds
 // checks (they cost a fifth of the time, mostly in registers spilled):
-// input loads are at ip <= len(in)-8; table indexes are masked to the
+// input loads are at ip <= iend-8; table indexes are masked to the
 // table's size (a power of two); matches lie in the window: w < limit
 // and a match is at most 258 bytes, so a copy's end, with a word's
 // overshoot, is within the slack after limit; it starts at w-dist >=
 // hist >= 0.
 func (z *Reader) huffman() error {
 	for {
-		end := z.iend
-		if z.eof {
-			end += pad
-		}
 		in := unsafe.Pointer(unsafe.SliceData(z.in))
-		last := end - 8 // the last place to load eight bytes from
+		last := z.iend - 8 // the last place to load eight bytes from
 		win := unsafe.Pointer(unsafe.SliceData(z.win))
-		ll, dt := z.ll, z.dt
+		c := z.codes
 		ip, w := z.ip, z.w
 		bitbuf, bitsleft := z.bitbuf, z.bitsleft
 		var err error
@@ -43,25 +39,17 @@ func (z *Reader) huffman() error {
 			bitbuf |= load64(unsafe.Add(in, ip)) << (bitsleft & 63)
 			ip += int((63 - bitsleft) >> 3)
 			bitsleft |= 56
-			e := ll[bitbuf&(1<<litlenBits-1)]
+			e := c.ll[bitbuf&(1<<litlenBits-1)]
 			for {
 				if e&flagSub != 0 {
 					bitbuf >>= litlenBits
 					bitsleft -= litlenBits
-					e = ll[(e>>16+uint32(bitbuf)&(1<<(e>>8&15)-1))&(litlenTableSize-1)]
+					e = c.ll[(e>>16+uint32(bitbuf)&(1<<(e>>8&15)-1))&(litlenTableSize-1)]
 				}
-				// Consume the code and its extra bits at once (one
-				// shift on the path to the next lookup); the extra bits
-				// are read from what was there before.
-				saved := bitbuf
-				t := uint(e & 31)
-				bitbuf >>= t
-				bitsleft -= t
 				if e&flagLiteral != 0 {
-					if uint(ip)*8-bitsleft > z.endBits {
-						err = io.ErrUnexpectedEOF
-						break decode
-					}
+					t := uint(e & 31)
+					bitbuf >>= t
+					bitsleft -= t
 					*(*byte)(unsafe.Add(win, w)) = byte(e >> 16)
 					w++
 					if w >= limit || ip > last {
@@ -70,24 +58,29 @@ func (z *Reader) huffman() error {
 					bitbuf |= load64(unsafe.Add(in, ip)) << (bitsleft & 63)
 					ip += int((63 - bitsleft) >> 3)
 					bitsleft |= 56
-					e = ll[bitbuf&(1<<litlenBits-1)]
+					e = c.ll[bitbuf&(1<<litlenBits-1)]
 					continue
 				}
+				// Consume the code and its extra bits at once (one
+				// shift on the path to the next lookup); the extra bits
+				// are read from what was there before.
+				saved := bitbuf
+				t := uint(e & 31)
+				bitbuf >>= t
+				bitsleft -= t
 				if e&(flagEOB|flagInvalid) != 0 {
 					if e&flagInvalid != 0 {
 						err = z.corrupt()
-					} else if uint(ip)*8-bitsleft > z.endBits {
-						err = io.ErrUnexpectedEOF
 					}
 					eob = true
 					break decode
 				}
 				length := int(e>>16) + int(saved&(1<<t-1)>>(e>>8&15))
-				e = dt[bitbuf&(1<<distBits-1)]
+				e = c.dt[bitbuf&(1<<distBits-1)]
 				if e&flagSub != 0 {
 					bitbuf >>= distBits
 					bitsleft -= distBits
-					e = dt[(e>>16+uint32(bitbuf)&(1<<(e>>8&15)-1))&(distTableSize-1)]
+					e = c.dt[(e>>16+uint32(bitbuf)&(1<<(e>>8&15)-1))&(distTableSize-1)]
 				}
 				if e&flagInvalid != 0 {
 					err = z.corrupt()
@@ -98,10 +91,6 @@ func (z *Reader) huffman() error {
 				bitbuf >>= t
 				bitsleft -= t
 				dist := int(e>>16) + int(saved&(1<<t-1)>>(e>>8&15))
-				if uint(ip)*8-bitsleft > z.endBits {
-					err = io.ErrUnexpectedEOF
-					break decode
-				}
 				if dist > w-z.hist {
 					err = z.corrupt()
 					break decode
@@ -113,7 +102,7 @@ func (z *Reader) huffman() error {
 					bitbuf |= load64(unsafe.Add(in, ip)) << (bitsleft & 63)
 					ip += int((63 - bitsleft) >> 3)
 					bitsleft |= 56
-					e = ll[bitbuf&(1<<litlenBits-1)]
+					e = c.ll[bitbuf&(1<<litlenBits-1)]
 				}
 				dst := unsafe.Add(win, w)
 				src := unsafe.Add(win, w-dist)
@@ -143,6 +132,9 @@ func (z *Reader) huffman() error {
 			}
 		}
 		z.ip, z.w, z.bitbuf, z.bitsleft = ip, w, bitbuf, bitsleft
+		if err == nil && !eob && w < limit && z.eof {
+			eob, err = z.tail()
+		}
 		if err != nil {
 			return err
 		}
@@ -151,14 +143,89 @@ func (z *Reader) huffman() error {
 			z.endBlock()
 			return nil
 		}
-		if w >= limit {
+		if z.w >= limit || z.eof {
 			return nil
-		}
-		if z.eof {
-			return io.ErrUnexpectedEOF
 		}
 		if err := z.fill(); err != nil {
 			return err
 		}
 	}
 }
+
+// tail decodes codes from the last bytes of the input, one at a time,
+// until the block ends (eob), the window is full to limit, or the data is
+// bad. Its loads reach into the zeros of the padding after the input, so
+// each code is checked to end within the input before it is used: one
+// that takes bits past the end is io.ErrUnexpectedEOF.
+func (z *Reader) tail() (eob bool, err error) {
+	c := z.codes
+	for z.w < limit {
+		if z.ip > z.iend+pad-8 {
+			return false, io.ErrUnexpectedEOF
+		}
+		z.bitbuf |= binary.LittleEndian.Uint64(z.in[z.ip:]) << (z.bitsleft & 63)
+		z.ip += int((63 - z.bitsleft) >> 3)
+		z.bitsleft |= 56
+		e := z.lookup(c.ll[:], litlenBits)
+		length := z.consume(e)
+		switch {
+		case e&flagLiteral != 0:
+			if z.past() {
+				return false, io.ErrUnexpectedEOF
+			}
+			z.win[z.w] = byte(e >> 16)
+			z.w++
+			continue
+		case e&flagInvalid != 0:
+			return false, z.corrupt()
+		case e&flagEOB != 0:
+			if z.past() {
+				return false, io.ErrUnexpectedEOF
+			}
+			return true, nil
+		}
+		e = z.lookup(c.dt[:], distBits)
+		if e&flagInvalid != 0 {
+			return false, z.corrupt()
+		}
+		dist := z.consume(e)
+		if z.past() {
+			return false, io.ErrUnexpectedEOF
+		}
+		if dist > z.w-z.hist {
+			return false, z.corrupt()
+		}
+		for range length {
+			z.win[z.w] = z.win[z.w-dist]
+			z.w++
+		}
+	}
+	return false, nil
+}
+
+// lookup returns the entry of table (tableBits index bits) for the next
+// code in the bit buffer, after its pointer to a subtable if it has one
+// (then the code's first tableBits bits are taken).
+func (z *Reader) lookup(table []uint32, tableBits uint) uint32 {
+	e := table[z.bitbuf&(1<<tableBits-1)]
+	if e&flagSub != 0 {
+		z.bitbuf >>= tableBits
+		z.bitsleft -= tableBits
+		e = table[e>>16+uint32(z.bitbuf)&(1<<(e>>8&15)-1)]
+	}
+	return e
+}
+
+// consume takes entry e's code and extra bits from the bit buffer and
+// returns its base plus the extra bits (for a length or a distance).
+func (z *Reader) consume(e uint32) int {
+	saved := z.bitbuf
+	t := uint(e & 31)
+	z.bitbuf >>= t
+	z.bitsleft -= t
+	return int(e>>16) + int(saved&(1<<t-1)>>(e>>8&15))
+}
+
+// past reports whether the bits taken so far reach past the end of the
+// input (into the padding).
+func (z *Reader) past() bool { return uint(z.ip)*8-z.bitsleft > z.endBits }
