@@ -304,6 +304,73 @@ func matchFirst() []byte {
 	return append(out, byte(acc))
 }
 
+// farMatch is raw DEFLATE: a stored block of n bytes, then a fixed-code
+// block with one match of length 3 and distance dist, reaching dist-n
+// bytes before the stored ones when dist > n.
+func farMatch(n, dist int) []byte {
+	out := []byte{0x00} // BFINAL 0, stored, then aligned
+	out = binary.LittleEndian.AppendUint16(out, uint16(n))
+	out = binary.LittleEndian.AppendUint16(out, ^uint16(n))
+	for i := range n {
+		out = append(out, byte('a'+i%23))
+	}
+	var acc, nb uint
+	put := func(v, bits uint) { // LSB first
+		acc |= v << nb
+		for nb += bits; nb >= 8; nb -= 8 {
+			out = append(out, byte(acc))
+			acc >>= 8
+		}
+	}
+	code := func(c, bits uint) { // Huffman codes go MSB first
+		for i := int(bits) - 1; i >= 0; i-- {
+			put(c>>uint(i)&1, 1)
+		}
+	}
+	put(1, 1)  // BFINAL
+	put(1, 2)  // fixed codes
+	code(1, 7) // 257: length 3
+	d := 0     // the distance code: base and extra bits
+	for d+1 < len(distBase) && int(distBase[d+1]) <= dist {
+		d++
+	}
+	code(uint(d), 5)
+	put(uint(dist)-uint(distBase[d]), uint(distExtra[d]))
+	code(0, 7) // end of block
+	if nb > 0 {
+		out = append(out, byte(acc))
+	}
+	return out
+}
+
+// TestDistanceAtWindowEdge: a match reaching exactly to the first byte of
+// its member is read; one byte further is corrupt, in the first member and
+// in one after a long member (the decoder checks distances only in a
+// member's first window, where they can reach before its start).
+func TestDistanceAtWindowEdge(t *testing.T) {
+	long := compress(t, compressors["std6"], bytes.Repeat([]byte("a long first member "), 4000))
+	for _, n := range []int{1, 100, windowSize - 1, windowSize} {
+		for _, dist := range []int{n, n + 1, windowSize} {
+			if dist > windowSize {
+				continue
+			}
+			for _, prefix := range [][]byte{nil, long} {
+				gz := append(append([]byte{}, prefix...), asMember(farMatch(n, dist))...)
+				want, wantErr := stdReadAll(gz)
+				got, err := readAll(gz, same)
+				if (dist > n) != (wantErr != nil) {
+					t.Fatalf("n %d dist %d: compress/gzip says %v: the test is wrong", n, dist, wantErr)
+				}
+				var ce stdflate.CorruptInputError
+				if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) ||
+					wantErr != nil && !errors.As(err, &ce) {
+					t.Errorf("n %d dist %d after %d bytes: error %v, compress/gzip %v (%d and %d bytes)", n, dist, len(prefix), err, wantErr, len(got), len(want))
+				}
+			}
+		}
+	}
+}
+
 // asMember wraps raw DEFLATE data in a gzip member whose trailer is right
 // for what compress/flate makes of it.
 func asMember(deflate []byte) []byte {
