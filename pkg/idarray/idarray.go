@@ -60,6 +60,7 @@ type Parser struct {
 	ends   []int32  // ends[k]: offset in text just past the digits of id k
 	ids    []uint32 // the last array's ids
 	reused int
+	noEnds bool // ParseAfter: ends are not kept
 }
 
 // IDs returns the ids of the last array parsed. They are valid until the
@@ -95,7 +96,9 @@ func (p *Parser) ParseAfter(b []byte, start, kept int) (end int, err error) {
 		p.ids, p.ends, p.reused = p.ids[:kept], p.ends[:0], kept
 		var cur []byte
 		if cur, err = array(b, start); err == nil {
+			p.noEnds = true // the text is not remembered: no offsets
 			end, err = p.all(cur, start)
+			p.noEnds = false
 		}
 	}
 	// The text is not remembered: the next Parse starts afresh.
@@ -172,7 +175,9 @@ func (p *Parser) ids1(cur []byte, i, start int) (int, error) {
 			return 0, syntaxErr(cur, "a token id above 2^32-1")
 		}
 		p.ids = append(p.ids, uint32(v))
-		p.ends = append(p.ends, int32(i))
+		if !p.noEnds {
+			p.ends = append(p.ends, int32(i))
+		}
 		if i < len(cur) && cur[i] == ',' && i+1 < len(cur) && cur[i+1]-'0' <= 9 {
 			i++ // the compact form: straight to the next id
 			continue
