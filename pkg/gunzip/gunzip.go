@@ -7,8 +7,13 @@
 // The DEFLATE decoder (RFC 1951) works the way libdeflate's does: a 64-bit
 // bit buffer refilled eight bytes at a time, table lookups that give a
 // literal, a length or a distance with its extra bits in one step, and
-// matches copied eight bytes at a time into a window with room to spare.
-// Memory is fixed (about 1.4 MB a Reader), whatever the input's size.
+// matches copied eight bytes at a time into a window with room to spare;
+// that loop checks neither the end of the input nor distances, which a
+// careful loop does where they can be wrong (the last bytes of the input,
+// the first 32 KB of a member). Reader.Ahead runs the decoder in a
+// goroutine of its own, a few megabytes ahead of its caller. Memory is
+// fixed (about 1.4 MB a Reader, and 1 MB a chunk ahead), whatever the
+// input's size.
 package gunzip
 
 import (
