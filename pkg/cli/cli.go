@@ -22,9 +22,11 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,7 +107,37 @@ func MainParallel(cmd Command) {
 	}
 	signal.Ignore(syscall.SIGPIPE)
 	growPipes()
-	os.Exit(cmd(os.Args[1:], Streams{os.Stdin, os.Stdout, os.Stderr}))
+	stop := cpuProfile()
+	code := cmd(os.Args[1:], Streams{os.Stdin, os.Stdout, os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// cpuProfile starts a CPU profile of the command when the environment
+// variable AGENTTRACE_CPUPROFILE names a folder: it goes to
+// FOLDER/NAME-PID.pprof, so that every stage of a pipeline writes its own
+// (scripts/pgo makes cmd/*/default.pgo of them). It returns the function
+// that ends the profile.
+func cpuProfile() (stop func()) {
+	dir := os.Getenv("AGENTTRACE_CPUPROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	name := filepath.Base(os.Args[0])
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", name, os.Getpid())))
+	if err == nil {
+		if err = pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: AGENTTRACE_CPUPROFILE: %v (no profile written)\n", name, err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // ownProcess is set when a command runs in its own process (not in tests)
