@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -55,6 +56,46 @@ func compactMessages(t *testing.T, in string) (string, int) {
 // expandIDs decodes trace-tokenize's output, giving compact rows (shared_ids)
 // the ids of the line before them (or of the line shared_ids_back lines
 // before) that they leave out, independently of trace-hash.
+// unpackIDs decodes packed ids (a compact record's input_ids string) as
+// the README says they are written: 3-byte big-endian integers in
+// base64url without padding; as JSON numbers, as arrays decode.
+func unpackIDs(t *testing.T, packed string) []any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(packed)
+	if err != nil || len(b)%3 != 0 {
+		t.Fatalf("packed ids %.40q: %v, %d bytes", packed, err, len(b))
+	}
+	ids := make([]any, 0, len(b)/3)
+	for i := 0; i < len(b); i += 3 {
+		ids = append(ids, float64(int(b[i])<<16|int(b[i+1])<<8|int(b[i+2])))
+	}
+	return ids
+}
+
+// arrayIDs rewrites the packed ids of out's records as arrays.
+func arrayIDs(t *testing.T, out string) string {
+	t.Helper()
+	var b strings.Builder
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		packed, ok := rec["input_ids"].(string)
+		if !ok {
+			t.Fatalf("input_ids not packed: %.200s", line)
+		}
+		rec["input_ids"] = unpackIDs(t, packed)
+		j, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 func expandIDs(t *testing.T, out string) (rows []map[string]any, compacted int) {
 	t.Helper()
 	var prevSession any
@@ -68,6 +109,10 @@ func expandIDs(t *testing.T, out string) (rows []map[string]any, compacted int) 
 			hist = nil
 		}
 		ids, _ := rec["input_ids"].([]any)
+		if packed, ok := rec["input_ids"].(string); ok {
+			ids = unpackIDs(t, packed)
+			rec["input_ids"] = ids
+		}
 		if n, ok := rec["shared_ids"].(float64); ok {
 			back := 1
 			if b, ok := rec["shared_ids_back"].(float64); ok {

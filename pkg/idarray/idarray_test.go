@@ -2,6 +2,7 @@ package idarray
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"runtime/debug"
@@ -165,7 +166,14 @@ func equal(a []uint32, b []int) bool {
 
 func TestParserErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{`"abc"`, "want an array of token ids"},
+		{`{"a":1}`, "want an array of token ids"},
+		{`"abc"`, "a string of packed ids has four characters an id"},
+		{`"AAAAAA`, "unterminated string of packed ids"},
+		{`"AAA=AAAA"`, "packed ids are written in the base64url alphabet"},
+		{`"AAAAAAA\"`, "packed ids are written in the base64url alphabet"},
+		{`"AAAAAA\"A"`, "a string of packed ids has four characters an id"},
+		{`"AAAAAAé"`, "packed ids are written in the base64url alphabet"},
+		{`"AA+/"`, "packed ids are written in the base64url alphabet"},
 		{`[1,2`, "unterminated array"},
 		{`[1,-2]`, "want non-negative integer token ids"},
 		{`[1,2.5]`, "want non-negative integer token ids"},
@@ -241,4 +249,93 @@ func TestSpacedIDsFlatStack(t *testing.T) {
 	if _, err := p.Parse([]byte(b.String()), 0); err != nil || len(p.IDs()) != n || p.IDs()[n-1] != uint32((n-1)%128256) {
 		t.Fatalf("%v, %d ids", err, len(p.IDs()))
 	}
+}
+
+// Packed ids are the 3-byte big-endian ids in base64url without padding
+// (checked with encoding/base64), read back by every Parse method, and
+// only ids below MaxPacked are packed.
+func TestPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for n := range 300 {
+		ids := make([]int, n)
+		for i := range ids {
+			switch r.IntN(4) {
+			case 0:
+				ids[i] = r.IntN(MaxPacked)
+			case 1:
+				ids[i] = MaxPacked - 1 - r.IntN(3)
+			case 2:
+				ids[i] = r.IntN(64)
+			default:
+				ids[i] = r.IntN(200000)
+			}
+		}
+		got, ok := AppendPacked([]byte("x"), ids)
+		if !ok || got[0] != 'x' || got[1] != '"' || got[len(got)-1] != '"' {
+			t.Fatalf("%d ids: %q, %v", n, got, ok)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(string(got[2 : len(got)-1]))
+		if err != nil || len(raw) != 3*n {
+			t.Fatalf("%d ids: base64url says %v, %d bytes", n, err, len(raw))
+		}
+		for i, id := range ids {
+			if v := int(raw[3*i])<<16 | int(raw[3*i+1])<<8 | int(raw[3*i+2]); v != id {
+				t.Fatalf("id %d of %d: packed as %d, want %d", i, n, v, id)
+			}
+		}
+		want := make([]uint32, n)
+		for i, id := range ids {
+			want[i] = uint32(id)
+		}
+		line := append(append([]byte(`{"input_ids":`), got[1:]...), '}')
+		var p Parser
+		if end, err := p.Parse(line, 13); err != nil || end != len(line)-1 || !slices.Equal(p.IDs(), want) {
+			t.Fatalf("Parse of %d ids: end %d of %d, %v", n, end, len(line), err)
+		}
+		prefix := []uint32{5, 6, 7}
+		if _, err := p.ParseAfterIDs(line, 13, prefix); err != nil || !slices.Equal(p.IDs(), append(prefix, want...)) {
+			t.Fatalf("ParseAfterIDs of %d ids: %v", n, err)
+		}
+		if _, err := p.ParseAfter(line, 13, 2); err != nil || !slices.Equal(p.IDs(), append(prefix[:2:2], want...)) {
+			t.Fatalf("ParseAfter of %d ids: %v", n, err)
+		}
+	}
+	for _, ids := range [][]int{{MaxPacked}, {1, 2, -1}, {1 << 31}} {
+		if got, ok := AppendPacked([]byte("x"), ids); ok || string(got) != "x" {
+			t.Errorf("%v: %q, %v; want x, false", ids, got, ok)
+		}
+	}
+}
+
+// FuzzPacked: a string of packed ids parses exactly when base64url
+// (encoding/base64, no padding) decodes it into whole 3-byte ids, and to
+// those ids.
+func FuzzPacked(f *testing.F) {
+	for _, s := range []string{"", "AAAA", "AApzAAIPAAEI", "____", "AA-_", "AAA", "AA+/", "AAAA\"", "AAAAé"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		line := []byte(`"` + s + `"`)
+		var p Parser
+		end, err := p.Parse(line, 0)
+		if q := strings.IndexByte(s, '"'); q >= 0 {
+			s = s[:q] // the string ends there; the caller reads on
+		}
+		raw, derr := base64.RawURLEncoding.Strict().DecodeString(s)
+		valid := derr == nil && len(s)%4 == 0 && !strings.ContainsAny(s, "\"\r\n")
+		if (err == nil) != valid {
+			t.Fatalf("%q: Parse says %v, base64url %v (%d characters)", s, err, derr, len(s))
+		}
+		if err != nil {
+			return
+		}
+		if end != len(s)+2 || len(p.IDs()) != len(raw)/3 {
+			t.Fatalf("%q: end %d, want %d, %d ids for %d bytes", s, end, len(s)+2, len(p.IDs()), len(raw))
+		}
+		for i, id := range p.IDs() {
+			if want := uint32(raw[3*i])<<16 | uint32(raw[3*i+1])<<8 | uint32(raw[3*i+2]); id != want {
+				t.Fatalf("%q: id %d is %d, want %d", s, i, id, want)
+			}
+		}
+	})
 }

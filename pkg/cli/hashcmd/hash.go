@@ -684,13 +684,18 @@ func (h *hasher) usageRow() ([]byte, error) {
 }
 
 // skipIDs notes where input_ids starts and skips it, for
-// record.ParseWith: an array of integers ends at the first ']' (the parser
-// rejects anything else between the brackets).
+// record.ParseWith: an array of integers ends at the first ']', a string of
+// packed ids (compact records) at the first '"' after its first (the parser
+// rejects anything else in them).
 func (h *hasher) skipIDs(line []byte, start int) (int, error) {
 	h.idsAt = start
-	if start < len(line) && line[start] == '[' {
-		if end := bytes.IndexByte(line[start:], ']'); end >= 0 {
-			return start + end + 1, nil
+	if start < len(line) && (line[start] == '[' || line[start] == '"') {
+		closing := byte(']')
+		if line[start] == '"' {
+			closing = '"'
+		}
+		if end := bytes.IndexByte(line[start+1:], closing); end >= 0 {
+			return start + 1 + end + 1, nil
 		}
 	}
 	if _, err := h.parser.Parse(line, start); err != nil { // says what is wrong

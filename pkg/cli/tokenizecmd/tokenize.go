@@ -92,7 +92,7 @@ type TokenizeCmd struct {
 	Jobs         int      `short:"j" placeholder:"N" help:"Worker goroutines, and CPUs used (default: the number of CPUs minus one, at least one)."`
 	Full         bool     `help:"Encode every prompt from scratch instead of reusing the previous prompt's tokens (slower; the ids are the same)."`
 	Rows         string   `enum:"cumulative,delta" default:"cumulative" help:"cumulative: the whole prompt, as the reference; delta: a call that extends its session's previous call gets only the new messages (minus the previous response), for aiperf multi-turn replay."`
-	Compact      bool     `help:"Leave out the input_ids a record shares with an earlier line of its session (shared_ids, shared_ids_back); for piping into trace-hash."`
+	Compact      bool     `help:"Leave out the input_ids a record shares with an earlier line of its session (shared_ids, shared_ids_back), and pack the others into a string (4 base64url characters an id); for piping into trace-hash."`
 	AllowEmpty   bool     `help:"Exit 0 when no record is written (by default an empty result is an error, exit 1)."`
 	Quiet        bool     `short:"q" help:"Print no summary on stderr."`
 }
@@ -691,7 +691,10 @@ func (w *tokWorker) process(j *tokJob) ([]byte, int, error) {
 			w.rec.SetInt("shared_ids_back", int64(idsBack))
 		}
 		line.ids = append(line.ids[:0], ids...)
-		w.scratch = record.AppendInts(w.scratch[:0], ids[kept:])
+		var ok bool
+		if w.scratch, ok = idarray.AppendPacked(w.scratch[:0], ids[kept:]); !ok {
+			w.scratch = record.AppendInts(w.scratch[:0], ids[kept:])
+		}
 		w.rec.Set("input_ids", w.scratch)
 	default: // the ids reused from the previous prompt keep their text too
 		w.rec.Set("input_ids", b.ids.Format(ids, b.memo.Reused()))
