@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -76,5 +77,42 @@ func TestPieceCache(t *testing.T) {
 	}
 	if tried < 1000 {
 		t.Fatalf("only %d pairs tried", tried)
+	}
+}
+
+// shortKey's words and a piece's length give back every byte of it, so
+// two short pieces never share a key: checked on random pieces of every
+// length, bytes of every value.
+func TestShortKeyGivesThePieceBack(t *testing.T) {
+	back := func(k0, k1 uint64, n int) string {
+		b := make([]byte, n)
+		var w [8]byte
+		switch {
+		case n >= 8:
+			binary.LittleEndian.PutUint64(w[:], k0)
+			copy(b, w[:])
+			binary.LittleEndian.PutUint64(w[:], k1)
+			copy(b[n-8:], w[:])
+		case n >= 4:
+			binary.LittleEndian.PutUint64(w[:], k0)
+			copy(b, w[:4])
+			copy(b[n-4:], w[4:])
+		case n > 0:
+			b[0], b[n/2], b[n-1] = byte(k0), byte(k0>>8), byte(k0>>16)
+		}
+		return string(b)
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	for n := 0; n <= 16; n++ {
+		for range 20000 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			k0, k1 := shortKey(string(b))
+			if got := back(k0, k1, n); got != string(b) {
+				t.Fatalf("%q: the key gives %q back", b, got)
+			}
+		}
 	}
 }

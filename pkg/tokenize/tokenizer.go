@@ -210,11 +210,22 @@ type cachedPiece struct {
 	ids    [3]int32
 }
 
-// shortKey returns a piece of at most 16 bytes as two words, zero-padded.
+// shortKey returns a piece of at most 16 bytes as two words that, with
+// its length, tell it from every other such piece: its first and last
+// eight bytes (overlapping below 16), its first and last four below 8, its
+// first, middle and last byte below 4. It reads no byte outside p (a copy
+// into a zeroed array cost a call to memmove a piece).
 func shortKey(p string) (k0, k1 uint64) {
-	var b [16]byte
-	copy(b[:], p)
-	return binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+	n := len(p)
+	switch {
+	case n >= 8:
+		return binary.LittleEndian.Uint64([]byte(p[:8])), binary.LittleEndian.Uint64([]byte(p[n-8:]))
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32([]byte(p[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(p[n-4:])))<<32, 0
+	case n > 0:
+		return uint64(p[0]) | uint64(p[n/2])<<8 | uint64(p[n-1])<<16, 0
+	}
+	return 0, 0
 }
 
 // shortSlot returns the slot of the short piece (k0, k1, n).
