@@ -24,6 +24,25 @@ type Decoder struct {
 	size     int                     // bytes of JSON text behind seen
 	toolsFor map[xxh3.Uint128][]byte // tools lists seen (the calls of an agent repeat one)
 	lastLen  int                     // messages in the last list decoded
+	// The last lists decoded, kept whole so that a list can take the
+	// elements it shares, byte for byte, with the start of one of them
+	// without walking or hashing them again; next is the slot the next
+	// list not continuing one goes to, spare a list's storage.
+	lists [keptLists]keptList
+	next  int
+	spare keptList
+}
+
+// keptLists is how many lists a Decoder keeps: the agents of a session
+// interleave, and each call continues its own agent's last one.
+const keptLists = 8
+
+// A keptList is a messages list a Decoder decoded: its JSON text and, for
+// each element, where it ends in it and what it decoded to.
+type keptList struct {
+	raw  []byte
+	ends []int
+	msgs []decoded
 }
 
 // decoded is a message as a Decoder keeps it.
@@ -40,6 +59,26 @@ func (d *Decoder) Reset() {
 	clear(d.seen)
 	clear(d.toolsFor)
 	d.size = 0
+	for i := range d.lists {
+		d.lists[i].reset()
+	}
+}
+
+func (k *keptList) reset() {
+	k.raw, k.ends, k.msgs = k.raw[:0], k.ends[:0], k.msgs[:0]
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+64 <= n && bytes.Equal(a[i:i+64], b[i:i+64]) {
+		i += 64
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 // tools is chat.Tools, made once for each distinct list (the events share
@@ -95,10 +134,29 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 	if d.seen == nil {
 		d.seen = map[xxh3.Uint128]decoded{}
 	}
+	// The kept list this one shares the most bytes with from the start:
+	// its elements that end within those bytes are this list's first
+	// elements, where they are (the same text after the same text).
+	var from *keptList
+	shared := 0
+	for k := range d.lists {
+		if n := commonPrefix(b[at:], d.lists[k].raw); n > shared {
+			from, shared = &d.lists[k], n
+		}
+	}
 	// Room for as many messages as the last list had, and a few: a call
 	// repeats its agent's conversation and adds to it.
 	l := decodedList{msgs: make([]chat.Message, 0, d.lastLen+8)}
+	kl := &d.spare
+	kl.reset()
 	end, err := jsonwalk.Elements(b, at, func(i int) (int, error) {
+		if k := len(kl.msgs); from != nil && k < len(from.msgs) && from.ends[k] <= shared {
+			m := from.msgs[k]
+			l.msgs = append(l.msgs, m.msg)
+			l.nonText += m.nonText
+			kl.ends, kl.msgs = append(kl.ends, from.ends[k]), append(kl.msgs, m)
+			return at + from.ends[k], nil
+		}
 		if b[i] != '{' {
 			return 0, errLeave
 		}
@@ -118,14 +176,28 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 			m = decoded{chat.FromOpenAIMessages(om[:], &st)[0], st.NonText}
 			if d.size += len(elem); d.size > decoderBytes {
 				d.Reset()
+				from = nil // its messages may go: take none from it
 			}
 			d.seen[key] = m
 		}
 		l.msgs = append(l.msgs, m.msg)
 		l.nonText += m.nonText
+		kl.ends, kl.msgs = append(kl.ends, end-at), append(kl.msgs, m)
 		return end, nil
 	})
 	d.lastLen = len(l.msgs)
+	if err == nil {
+		// Keep the list: in place of the one it continues (all of whose
+		// elements it took), else of the oldest.
+		kl.raw = append(kl.raw, b[at:end]...)
+		slot := &d.lists[d.next]
+		if from != nil && len(from.msgs) > 0 && from.ends[len(from.msgs)-1] <= shared {
+			slot = from
+		} else {
+			d.next = (d.next + 1) % keptLists
+		}
+		*slot, d.spare = *kl, *slot
+	}
 	return l, end, err
 }
 

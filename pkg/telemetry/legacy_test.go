@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
@@ -282,4 +284,44 @@ func FuzzParseEqualsLegacy(f *testing.F) {
 		equalDecoder(t, &d, line)
 		equalDecoder(t, &d, line) // every message seen before
 	})
+}
+
+// A Decoder takes the first elements a messages list shares, byte for
+// byte, with one of the last lists it decoded; lists that differ in an
+// element's last byte, in spacing, in the number of elements, and more
+// agents interleaving than it keeps lists of, all give what Parse gives.
+func TestDecoderTakesSharedElements(t *testing.T) {
+	msg := func(role, content string) string {
+		return `{"role":"` + role + `","content":"` + content + `"}`
+	}
+	call := func(msgs ...string) []byte {
+		return []byte(`{"event_type":"llm_call","session_id":"s","request_payload":{"messages":[` + strings.Join(msgs, ",") + `]}}`)
+	}
+	sys, u1, a1 := msg("system", "you help"), msg("user", "question one"), msg("assistant", "answer one")
+	lines := [][]byte{
+		call(sys, u1),
+		call(sys, u1, a1),
+		call(sys, u1, msg("assistant", "answer onf")), // the last element's last letter
+		call(sys, msg("user", "question onf")),        // a shared element's last letter
+		call(sys, u1, a1, msg("user", "two")),
+		call(sys),
+		call(sys, u1, a1, msg("user", "two"), msg("assistant", "2")),
+		[]byte(`{"event_type":"llm_call","session_id":"s","request_payload":{"messages":[ ` + sys + ` , ` + u1 + ` ]}}`), // spaced
+		call(sys, u1, a1, msg("user", "two"), msg("assistant", "2")),
+		call(msg("system", "you help!"), u1),
+	}
+	// More agents than lists kept, each continuing its own conversation.
+	for round := range 3 {
+		for agent := range keptLists + 3 {
+			msgs := []string{sys, msg("user", "agent "+strconv.Itoa(agent))}
+			for r := range round + 1 {
+				msgs = append(msgs, msg("assistant", strconv.Itoa(agent*10+r)))
+			}
+			lines = append(lines, call(msgs...))
+		}
+	}
+	var d Decoder
+	for _, l := range lines {
+		equalDecoder(t, &d, l)
+	}
 }
