@@ -36,3 +36,31 @@ func TestHelpStatesMemory(t *testing.T) {
 		}
 	}
 }
+
+// commonPrefix gives the first index where two id slices differ (or the
+// shorter's length), wherever that falls against its 32-id steps.
+func TestCommonPrefix(t *testing.T) {
+	for n := range 100 {
+		a := make([]int, n)
+		for i := range a {
+			a[i] = i * 7
+		}
+		for m := range n + 2 {
+			b := append([]int{}, a[:min(m, n)]...)
+			if m > n {
+				b = append(b, 1) // longer than a
+			}
+			want := min(m, n)
+			if got := commonPrefix(a, b); got != want {
+				t.Fatalf("len %d, prefix of %d: got %d, want %d", n, m, got, want)
+			}
+			for d := range min(m, n) {
+				c := append([]int{}, b...)
+				c[d]++
+				if got := commonPrefix(a, c); got != d {
+					t.Fatalf("len %d, prefix of %d, differing at %d: got %d", n, m, d, got)
+				}
+			}
+		}
+	}
+}
