@@ -312,7 +312,11 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 	record := spacing >= 0 && !changed && e.t.reach >= 0
 	// Room for the ids and pieces of text of about four bytes a token, so
 	// that a long text does not grow them again and again.
-	dst = slices.Grow(dst, len(seg)/4)
+	if need := len(dst) + len(seg)/4; need > cap(dst) {
+		// Twice the room: a prompt's ids grow call after call (append
+		// grows a long slice by a quarter, copying it each time).
+		dst = append(make([]int, 0, max(need, 2*cap(dst))), dst...)
+	}
 	e.ends = e.t.split(seg, slices.Grow(e.ends[:0], len(seg)/4))
 	prev := 0
 	for _, end := range e.ends {
