@@ -874,8 +874,22 @@ type Firsts struct {
 // ReadFirsts reads a raw "messages" field (what Decode accepts) for its
 // first system and first user messages, unquoting only their contents.
 func ReadFirsts(raw []byte) (Firsts, error) {
+	f, end, err := ReadFirstsAt(raw, record.SkipSpace(raw, 0))
+	if err != nil {
+		return Firsts{}, err
+	}
+	if record.SkipSpace(raw, end) != len(raw) {
+		return Firsts{}, promptError(errors.New("extra data after the list"))
+	}
+	return f, nil
+}
+
+// ReadFirstsAt is ReadFirsts for the "messages" value that starts at
+// raw[start], in a line that goes on after it: it returns the offset just
+// past the value, so that record.ParseWith can hand it the field (which
+// is then read once, not checked by the record parser first).
+func ReadFirstsAt(raw []byte, start int) (Firsts, int, error) {
 	f := Firsts{SystemAt: -1, UserAt: -1}
-	start := record.SkipSpace(raw, 0)
 	var content member
 	end, err := scanList(raw, start, func(i int) (int, error) {
 		role, has, end, err := scanMessage(nil, "", raw, i, nil, &content)
@@ -911,12 +925,9 @@ func ReadFirsts(raw []byte) (Firsts, error) {
 		return end, nil
 	})
 	if err != nil {
-		return Firsts{}, promptError(err)
+		return Firsts{}, 0, promptError(err)
 	}
-	if record.SkipSpace(raw, end) != len(raw) {
-		return Firsts{}, promptError(errors.New("extra data after the list"))
-	}
-	return f, nil
+	return f, end, nil
 }
 
 // After returns the Firsts of a list made of the first n messages of the

@@ -73,23 +73,39 @@ func (cmd *ClassifyCmd) Exec(s cli.Streams) error {
 	var sessions cli.SessionTracker
 	var recent cli.Recent[chat.Firsts] // what the lines before's messages say
 	medium := record.AppendString(nil, defaultPriority)
+	// Only the first system and user messages decide: the other contents
+	// are skipped, not decoded, as the record is parsed (the messages are
+	// read once). A usage-only record has none: the rules see its model
+	// and function alone.
+	var firsts chat.Firsts
+	var firstsErr error // what is wrong with the messages, once the line is valid JSON
+	readMessages := func(line []byte, start int) (int, error) {
+		f, end, err := chat.ReadFirstsAt(line, start)
+		if err != nil {
+			// Invalid JSON is said as the record parser says it; valid
+			// JSON that is not a messages list is said once the line
+			// is read (the last "messages" member wins, as in the
+			// record).
+			end, serr := record.SkipValue(line, start)
+			if serr != nil {
+				return 0, serr
+			}
+			firsts, firstsErr = chat.Firsts{}, err
+			return end, nil
+		}
+		firsts, firstsErr = f, nil
+		return end, nil
+	}
 	err := cli.EachLine(cmd.Files, s.Stdin, func(line []byte, r *jsonl.Reader) error {
-		if err := record.Parse(line, &rec); err != nil {
+		firsts, firstsErr = chat.Firsts{}, nil
+		if err := record.ParseWith(line, &rec, "messages", readMessages); err != nil {
 			return cli.DataError(r.Errorf("%v", err))
 		}
-		raw, ok := rec.Get("messages")
-		if !ok && !cli.UsageOnly(&rec) {
-			return cli.DataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
+		if firstsErr != nil {
+			return cli.DataError(r.Errorf("%v", firstsErr))
 		}
-		// Only the first system and user messages decide: the other
-		// contents are skipped, not decoded. A usage-only record has none:
-		// the rules see its model and function alone.
-		var firsts chat.Firsts
-		if ok {
-			var err error
-			if firsts, err = chat.ReadFirsts(raw); err != nil {
-				return cli.DataError(r.Errorf("%v", err))
-			}
+		if _, ok := rec.Get("messages"); !ok && !cli.UsageOnly(&rec) {
+			return cli.DataError(r.Errorf(`no "messages" field: trace-classify runs before trace-tokenize, on trace-extract's records`))
 		}
 		sid, _ := rec.Get("session_id")
 		samePrev := sessions.Next(sid)
