@@ -37,6 +37,10 @@ type Decoder struct {
 // interleave, and each call continues its own agent's last one.
 const keptLists = 8
 
+// keptMax is the longest list a Decoder keeps (longer ones are decoded
+// as they come), so that the lists kept hold at most 64 MB.
+var keptMax = 8 << 20
+
 // A keptList is a messages list a Decoder decoded: its JSON text and, for
 // each element, where it ends in it and what it decoded to.
 type keptList struct {
@@ -186,7 +190,7 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 		return end, nil
 	})
 	d.lastLen = len(l.msgs)
-	if err == nil {
+	if err == nil && end-at <= keptMax {
 		// Keep the list: in place of the one it continues (all of whose
 		// elements it took), else of the oldest.
 		kl.raw = append(kl.raw, b[at:end]...)

@@ -324,4 +324,16 @@ func TestDecoderTakesSharedElements(t *testing.T) {
 	for _, l := range lines {
 		equalDecoder(t, &d, l)
 	}
+	// Lists too long to keep are decoded as they come.
+	defer func(max int) { keptMax = max }(keptMax)
+	keptMax = 60
+	d = Decoder{}
+	for _, l := range lines {
+		equalDecoder(t, &d, l)
+	}
+	for _, kl := range d.lists {
+		if len(kl.raw) > keptMax {
+			t.Fatalf("a list of %d bytes kept, more than %d", len(kl.raw), keptMax)
+		}
+	}
 }
