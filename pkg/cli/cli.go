@@ -116,8 +116,8 @@ func MainParallel(cmd Command) {
 // cpuProfile starts a CPU profile of the command when the environment
 // variable AGENTTRACE_CPUPROFILE names a folder: it goes to
 // FOLDER/NAME-PID.pprof, so that every stage of a pipeline writes its own
-// (scripts/pgo makes cmd/*/default.pgo of them). It returns the function
-// that ends the profile.
+// (go tool pprof reads them). It returns the function that ends the
+// profile.
 func cpuProfile() (stop func()) {
 	dir := os.Getenv("AGENTTRACE_CPUPROFILE")
 	if dir == "" {

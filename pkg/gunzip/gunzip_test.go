@@ -279,68 +279,68 @@ func compare(t *testing.T, gz []byte) {
 	}
 }
 
+// bitWriter writes DEFLATE's bit stream: values least significant bit
+// first, Huffman codes most significant bit first.
+type bitWriter struct {
+	out    []byte
+	acc, n uint
+}
+
+func (w *bitWriter) put(v, bits uint) {
+	w.acc |= v << w.n
+	for w.n += bits; w.n >= 8; w.n -= 8 {
+		w.out = append(w.out, byte(w.acc))
+		w.acc >>= 8
+	}
+}
+
+func (w *bitWriter) code(c, bits uint) {
+	for i := int(bits) - 1; i >= 0; i-- {
+		w.put(c>>uint(i)&1, 1)
+	}
+}
+
+// bytes returns what was written, the last byte padded with zeros.
+func (w *bitWriter) bytes() []byte {
+	if w.n > 0 {
+		return append(w.out, byte(w.acc))
+	}
+	return w.out
+}
+
 // matchFirst is a fixed-code block whose first symbol is a match (length
 // 3, distance 1): a distance before the start of the output.
 func matchFirst() []byte {
-	var out []byte
-	var acc, n uint
-	put := func(v, bits uint) { // LSB first
-		acc |= v << n
-		for n += bits; n >= 8; n -= 8 {
-			out = append(out, byte(acc))
-			acc >>= 8
-		}
-	}
-	code := func(c, bits uint) { // Huffman codes go MSB first
-		for i := int(bits) - 1; i >= 0; i-- {
-			put(c>>uint(i)&1, 1)
-		}
-	}
-	put(1, 1)  // BFINAL
-	put(1, 2)  // fixed codes
-	code(1, 7) // 257: length 3
-	code(0, 5) // distance 1
-	code(0, 7) // end of block
-	return append(out, byte(acc))
+	var w bitWriter
+	w.put(1, 1)  // BFINAL
+	w.put(1, 2)  // fixed codes
+	w.code(1, 7) // 257: length 3
+	w.code(0, 5) // distance 1
+	w.code(0, 7) // end of block
+	return w.bytes()
 }
 
 // farMatch is raw DEFLATE: a stored block of n bytes, then a fixed-code
 // block with one match of length 3 and distance dist, reaching dist-n
 // bytes before the stored ones when dist > n.
 func farMatch(n, dist int) []byte {
-	out := []byte{0x00} // BFINAL 0, stored, then aligned
-	out = binary.LittleEndian.AppendUint16(out, uint16(n))
-	out = binary.LittleEndian.AppendUint16(out, ^uint16(n))
+	w := bitWriter{out: []byte{0x00}} // BFINAL 0, stored, then aligned
+	w.out = binary.LittleEndian.AppendUint16(w.out, uint16(n))
+	w.out = binary.LittleEndian.AppendUint16(w.out, ^uint16(n))
 	for i := range n {
-		out = append(out, byte('a'+i%23))
+		w.out = append(w.out, byte('a'+i%23))
 	}
-	var acc, nb uint
-	put := func(v, bits uint) { // LSB first
-		acc |= v << nb
-		for nb += bits; nb >= 8; nb -= 8 {
-			out = append(out, byte(acc))
-			acc >>= 8
-		}
-	}
-	code := func(c, bits uint) { // Huffman codes go MSB first
-		for i := int(bits) - 1; i >= 0; i-- {
-			put(c>>uint(i)&1, 1)
-		}
-	}
-	put(1, 1)  // BFINAL
-	put(1, 2)  // fixed codes
-	code(1, 7) // 257: length 3
-	d := 0     // the distance code: base and extra bits
+	w.put(1, 1)  // BFINAL
+	w.put(1, 2)  // fixed codes
+	w.code(1, 7) // 257: length 3
+	d := 0       // the distance code: base and extra bits
 	for d+1 < len(distBase) && int(distBase[d+1]) <= dist {
 		d++
 	}
-	code(uint(d), 5)
-	put(uint(dist)-uint(distBase[d]), uint(distExtra[d]))
-	code(0, 7) // end of block
-	if nb > 0 {
-		out = append(out, byte(acc))
-	}
-	return out
+	w.code(uint(d), 5)
+	w.put(uint(dist)-uint(distBase[d]), uint(distExtra[d]))
+	w.code(0, 7) // end of block
+	return w.bytes()
 }
 
 // TestDistanceAtWindowEdge: a match reaching exactly to the first byte of

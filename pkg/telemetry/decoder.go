@@ -17,8 +17,10 @@ import (
 // once: the calls of an agent repeat its conversation so far, so most of
 // a call's messages are, byte for byte, messages an earlier call of its
 // session sent. Their decoded form is kept, by a hash of their JSON text,
-// until Reset (call it between sessions) or until it holds 64 MB of text.
-// A Decoder is not safe for concurrent use.
+// until Reset (call it between sessions) or until it holds 64 MB of text;
+// the last 8 messages lists (at most 8 MB each) are kept whole, so that a
+// list's first elements, the same bytes as one of them, are taken as
+// they are. A Decoder is not safe for concurrent use.
 type Decoder struct {
 	seen     map[xxh3.Uint128]decoded
 	size     int                     // bytes of JSON text behind seen
