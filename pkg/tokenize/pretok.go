@@ -1,6 +1,10 @@
 package tokenize
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
 
 // PatternLlama3 is the pre-tokenizer split pattern of Llama 3 (and of
 // OpenAI's cl100k_base). splitLlama3 implements it by hand.
@@ -64,9 +68,7 @@ func splitGPT4(s string, ends []int, digits int) []int {
 			}
 		}
 		if c0 == clsLetter {
-			for j < len(s) && s[j] < utf8.RuneSelf && asciiClass[s[j]] == clsLetter {
-				j++
-			}
+			j = asciiLettersEnd(s, j)
 			if j < len(s) && s[j] >= utf8.RuneSelf {
 				j = skipClass(s, j, clsLetter)
 			}
@@ -91,11 +93,19 @@ func splitGPT4(s string, ends []int, digits int) []int {
 		// 4. ' ?[^\s\p{L}\p{N}]+[\r\n]*'
 		j = i
 		if s[i] == ' ' && i+1 < len(s) {
-			if c1, _ := classAt(s, i+1); c1 == clsOther {
+			c1 := asciiClass[s[i+1]&0x7f]
+			if s[i+1] >= utf8.RuneSelf {
+				c1, _ = classAtRune(s, i+1)
+			}
+			if c1 == clsOther {
 				j = i + 1
 			}
 		}
-		if c, _ := classAt(s, j); c == clsOther {
+		c := asciiClass[s[j]&0x7f]
+		if s[j] >= utf8.RuneSelf {
+			c, _ = classAtRune(s, j)
+		}
+		if c == clsOther {
 			j = skipClass(s, j, clsOther)
 			for j < len(s) && (s[j] == '\r' || s[j] == '\n') {
 				j++
@@ -107,7 +117,10 @@ func splitGPT4(s string, ends []int, digits int) []int {
 		// 5-7: a run of white space.
 		end, lastNL, lastStart := i, -1, i
 		for end < len(s) {
-			c, n := classAt(s, end)
+			c, n := asciiClass[s[end]&0x7f], 1
+			if s[end] >= utf8.RuneSelf {
+				c, n = classAtRune(s, end)
+			}
 			if c != clsSpace && c != clsNewline {
 				break
 			}
@@ -132,6 +145,34 @@ func splitGPT4(s string, ends []int, digits int) []int {
 	return ends
 }
 
+// asciiLettersEnd returns the offset after the run of ASCII letters
+// starting at i: eight bytes at a time, so that a word costs one test
+// rather than a branch per letter.
+func asciiLettersEnd(s string, i int) int {
+	for i+8 <= len(s) {
+		if other := nonLetters(binary.LittleEndian.Uint64([]byte(s[i : i+8]))); other != 0 {
+			return i + bits.TrailingZeros64(other)>>3
+		}
+		i += 8
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && asciiClass[s[i]] == clsLetter {
+		i++
+	}
+	return i
+}
+
+// nonLetters returns the eight bytes of x (little-endian) with the high
+// bit set in each byte that is not an ASCII letter and the other bits
+// clear. No sum carries into the next byte: each adds at most 0x1f to a
+// byte of at most 0x7f.
+func nonLetters(x uint64) uint64 {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	lower := (x | 0x20*ones) &^ high // A-Z to a-z; bytes >= 0x80 are marked by x's high bits
+	atLeastA := lower + (0x80-'a')*ones
+	pastZ := lower + (0x80-'z'-1)*ones
+	return (^atLeastA | pastZ | x) & high
+}
+
 // asciiClass is bmpClass for ASCII, as a value (no pointer to load).
 var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	for b := range t {
@@ -144,7 +185,7 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 func skipClass(s string, i int, cls uint8) int {
 	for i < len(s) {
 		if b := s[i]; b < utf8.RuneSelf { // ASCII without a call
-			if bmpClass[b] != cls {
+			if asciiClass[b] != cls {
 				break
 			}
 			i++

@@ -62,3 +62,47 @@ func FuzzHandWritten(f *testing.F) {
 		}
 	})
 }
+
+// TestASCIILettersEnd checks the eight-bytes-at-a-time letter scan against
+// a byte loop for every byte value at every place of a run, after letter
+// runs of every length up to 17 (so across word boundaries too).
+func TestASCIILettersEnd(t *testing.T) {
+	isLetter := func(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
+	want := func(s string, i int) int {
+		for i < len(s) && isLetter(s[i]) {
+			i++
+		}
+		return i
+	}
+	buf := make([]byte, 0, 40)
+	for run := 0; run <= 17; run++ {
+		for b := 0; b < 256; b++ {
+			for _, tail := range []string{"", "a", "Zq", "@", "`xyz", "\xff\xfe", "[a{", "abcdefghij"} {
+				buf = buf[:0]
+				buf = append(buf, ' ')
+				for k := range run {
+					buf = append(buf, "abcXYZmnoPQRstuvw"[k])
+				}
+				buf = append(buf, byte(b))
+				buf = append(buf, tail...)
+				s := string(buf)
+				if got, w := asciiLettersEnd(s, 1), want(s, 1); got != w {
+					t.Fatalf("%q from 1: %d, want %d", s, got, w)
+				}
+			}
+		}
+	}
+	for b := range 256 {
+		for place := range 8 {
+			x := uint64(0x6161616161616161) // "aaaaaaaa"
+			x = x&^(0xff<<(8*place)) | uint64(b)<<(8*place)
+			m := nonLetters(x)
+			for k := range 8 {
+				byteK := byte(x >> (8 * k))
+				if got := m>>(8*k)&0xff == 0x80; got != !isLetter(byteK) || m>>(8*k)&0x7f != 0 {
+					t.Fatalf("nonLetters(%#x) = %#x: byte %d (%#x) marked %v", x, m, k, byteK, got)
+				}
+			}
+		}
+	}
+}

@@ -60,6 +60,11 @@ func classAt(s string, i int) (uint8, int) {
 	if c < utf8.RuneSelf {
 		return bmpClass[c], 1
 	}
+	return classAtRune(s, i)
+}
+
+// classAtRune is classAt for a rune that is not ASCII.
+func classAtRune(s string, i int) (uint8, int) {
 	r, n := utf8.DecodeRuneInString(s[i:])
 	if r == utf8.RuneError && n == 1 {
 		return clsOther, 1
