@@ -170,14 +170,34 @@ func AppendPacked(dst []byte, ids []int) ([]byte, bool) {
 	n := len(dst)
 	dst = slices.Grow(dst, 4*len(ids)+2)
 	dst = append(dst, '"')
-	for _, id := range ids {
-		if uint(id) >= MaxPacked {
-			return dst[:n], false
-		}
-		dst = append(dst, packedAlphabet[id>>18], packedAlphabet[id>>12&63], packedAlphabet[id>>6&63], packedAlphabet[id&63])
+	if pack(dst[len(dst):len(dst)+4*len(ids)], ids) >= MaxPacked {
+		return dst[:n], false
 	}
+	dst = dst[:len(dst)+4*len(ids)]
 	return append(dst, '"'), true
 }
+
+// pack writes the four characters of each id to out (4*len(ids) bytes),
+// as if it were below MaxPacked, and returns the ids or'ed: MaxPacked or
+// more when one is not (negative or too large).
+func pack(out []byte, ids []int) (all uint) {
+	pairs := &packedPairs
+	for k, id := range ids {
+		all |= uint(id)
+		// Two characters for each twelve bits.
+		binary.LittleEndian.PutUint32(out[4*k:4*k+4], uint32(pairs[id>>12&4095])|uint32(pairs[id&4095])<<16)
+	}
+	return all
+}
+
+// packedPairs holds the two characters of each twelve-bit value, the
+// first in the low byte.
+var packedPairs = func() (t [4096]uint16) {
+	for v := range t {
+		t[v] = uint16(packedAlphabet[v>>6]) | uint16(packedAlphabet[v&63])<<8
+	}
+	return
+}()
 
 // packed parses the packed string of ids at b[start] (a '"'), appending
 // them to p.ids, and returns the offset in b just past it.

@@ -337,3 +337,55 @@ func TestCheckEscapesEqualsPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendStringEveryPlace compares AppendString with a byte-at-a-time
+// escaper for strings of every length to 26 with one or two bytes of
+// every kind (escaped or not, ASCII or not) at every pair of places.
+func TestAppendStringEveryPlace(t *testing.T) {
+	slow := func(s string) string {
+		var v strings.Builder // each invalid byte replaced, as encoding/json does
+		for _, r := range s {
+			v.WriteRune(r)
+		}
+		s = v.String()
+		var b strings.Builder
+		b.WriteByte('"')
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case c == '"' || c == '\\':
+				b.WriteString(`\` + string(c))
+			case c == '\n':
+				b.WriteString(`\n`)
+			case c == '\r':
+				b.WriteString(`\r`)
+			case c == '\t':
+				b.WriteString(`\t`)
+			case c == '\b':
+				b.WriteString(`\b`)
+			case c == '\f':
+				b.WriteString(`\f`)
+			case c < 0x20:
+				fmt.Fprintf(&b, `\u%04x`, c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
+	kinds := []string{`"`, `\`, "\n", "\x00", "\x1f", " ", "\x7f", "é", "\xff", "東"}
+	for n := 0; n <= 26; n++ {
+		for p := 0; p <= n; p++ {
+			for q := p; q <= n; q++ {
+				for _, a := range kinds {
+					for _, b := range kinds {
+						s := strings.Repeat("x", p) + a + strings.Repeat("y", q-p) + b + strings.Repeat("z", n-q)
+						if got, want := string(AppendString(nil, s)), slow(s); got != want {
+							t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -28,47 +28,51 @@ func AppendString(dst []byte, s string) []byte {
 }
 
 // appendString is AppendString without the UTF-8 check; ascii reports
-// whether s is all ASCII.
+// whether s is all ASCII. It copies the runs between the bytes to escape,
+// which it finds eight bytes at a time.
 func appendString(dst []byte, s string) ([]byte, bool) {
 	dst = append(dst, '"')
-	var high uint64 // the high bits of the bytes scanned
+	var high uint64 // the bytes scanned, or'ed: their high bits say if any is not ASCII
 	start := 0
-	for i := 0; i < len(s); {
-		// Skip 8 bytes at a time while none needs escaping.
-		for i+8 <= len(s) {
-			w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
-			if needsEscape8(w) {
-				break
-			}
-			high |= w
-			i += 8
-		}
-		if i >= len(s) {
+	for i := 0; ; i++ {
+		i, high = nextEscape(s, i, high)
+		if i == len(s) {
 			break
 		}
-		c := s[i]
-		high |= uint64(c)
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
 		dst = append(dst, s[start:i]...)
-		dst = appendEscape(dst, c)
-		i++
-		start = i
+		dst = appendEscape(dst, s[i])
+		start = i + 1
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"'), high&hi8 == 0
+}
+
+// nextEscape returns the offset of the first byte at or after s[i] that
+// JSON escapes (a control character, '"' or '\\'), or len(s), and high
+// or'ed with the bytes it scanned (some past that byte too, all of s).
+func nextEscape(s string, i int, high uint64) (int, uint64) {
+	for i+8 <= len(s) {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		high |= w
+		if m := escapeMask8(w); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3, high
+		}
+		i += 8
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		high |= uint64(c)
+		if c < 0x20 || c == '"' || c == '\\' {
+			return i, high
+		}
+	}
+	return i, high
 }
 
 const (
 	lo8 = 0x0101010101010101
 	hi8 = 0x8080808080808080
 )
-
-// needsEscape8 reports whether any of the 8 bytes in w is a control
-// character, '"' or '\\' (SWAR: a byte is zero after the xor, or below 0x20).
-func needsEscape8(w uint64) bool { return escapeMask8(w) != 0 }
 
 // escapeMask8 has the high bit of each byte of w that is a control
 // character, '"' or '\\' set, and maybe of bytes after the first such one
