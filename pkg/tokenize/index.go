@@ -2,6 +2,7 @@ package tokenize
 
 import (
 	"math/bits"
+	"strings"
 
 	"github.com/zeebo/xxh3"
 )
@@ -13,17 +14,49 @@ import (
 // matters when a run builds it (see Spec.Tables for one that is not built).
 // The hash is fixed, not seeded, so that a table built once can be stored.
 type vocabIndex struct {
-	tokens []string // by id
-	slots  []int32  // id+1 of the token in the slot; 0 is empty
+	// The tokens' bytes one after another, and where each token's end:
+	// no pointer per token, so that the collector has nothing to scan in
+	// a vocabulary of 128k tokens (a []string is 128k pointers, scanned in
+	// every cycle of a long run).
+	text  string
+	ends  []uint32 // ends[id]: the end of token id's bytes in text; it starts where id-1's end
+	slots []int32  // id+1 of the token in the slot; 0 is empty
 }
 
 func vocabHash(s string) uint64 { return xxh3.HashString(s) }
+
+// newVocabText returns the tokens' bytes one after another and where
+// each token ends, for a vocabIndex.
+func newVocabText(tokens []string) (string, []uint32) {
+	n := 0
+	for _, tok := range tokens {
+		n += len(tok)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	ends := make([]uint32, len(tokens))
+	for id, tok := range tokens {
+		b.WriteString(tok)
+		ends[id] = uint32(b.Len())
+	}
+	return b.String(), ends
+}
+
+// token returns the bytes of token id.
+func (v *vocabIndex) token(id int32) string {
+	start := uint32(0)
+	if id > 0 {
+		start = v.ends[id-1]
+	}
+	return v.text[start:v.ends[id]]
+}
 
 // newVocabIndex indexes tokens (by id; "" is no token). When two ids have
 // the same bytes, the larger id wins, as with a map filled in id order.
 func newVocabIndex(tokens []string) *vocabIndex {
 	size := 1 << bits.Len(uint(2*len(tokens))) // load factor at most 1/2
-	v := &vocabIndex{tokens: tokens, slots: make([]int32, size)}
+	v := &vocabIndex{slots: make([]int32, size)}
+	v.text, v.ends = newVocabText(tokens)
 	mask := uint64(size - 1)
 	for id, tok := range tokens {
 		if tok == "" {
@@ -48,7 +81,7 @@ func (v *vocabIndex) get(s string) (int32, bool) {
 		if id < 0 {
 			return 0, false
 		}
-		if v.tokens[id] == s {
+		if v.token(id) == s {
 			return id, true
 		}
 	}

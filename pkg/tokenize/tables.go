@@ -98,7 +98,8 @@ func storedTables(spec *Spec, fp uint64) (v *vocabIndex, m *mergeIndex, ok bool)
 		return nil, nil, false
 	}
 	base := unsafe.Pointer(unsafe.StringData(s))
-	v = &vocabIndex{tokens: spec.Vocab, slots: unsafe.Slice((*int32)(unsafe.Add(base, tablesHeader)), nv)}
+	v = &vocabIndex{slots: unsafe.Slice((*int32)(unsafe.Add(base, tablesHeader)), nv)}
+	v.text, v.ends = newVocabText(spec.Vocab)
 	m = &mergeIndex{
 		slots: unsafe.Slice((*mergeSlot)(unsafe.Add(base, tablesHeader+4*nv)), nm),
 		shift: uint(64 - bits.TrailingZeros64(nm)),

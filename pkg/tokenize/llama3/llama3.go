@@ -71,28 +71,23 @@ func Lookup(name string) (Variant, bool) {
 }
 
 var (
-	loadOnce sync.Once
-	base     *tokenize.Spec
-	loadErr  error
-
 	buildOnce sync.Once
 	shared    *tokenize.Tokenizer // the BPE all variants share
 	buildErr  error
 )
 
-// Spec returns the tokenizer spec of a variant. The BPE is decoded once.
+// Spec returns the tokenizer spec of a variant. It is decoded on every
+// call (a millisecond; nothing is copied), not kept: its vocabulary is a
+// string per token, which the garbage collector would scan in every cycle
+// of a long run.
 func Spec(v Variant) (*tokenize.Spec, error) {
-	loadOnce.Do(func() {
-		if base, loadErr = DecodeSpec(bpeData); loadErr == nil {
-			base.Tables = tablesData
-		}
-	})
-	if loadErr != nil {
-		return nil, loadErr
+	s, err := DecodeSpec(bpeData)
+	if err != nil {
+		return nil, err
 	}
-	s := *base
+	s.Tables = tablesData
 	s.Added = AddedTokens(v)
-	return &s, nil
+	return s, nil
 }
 
 // New returns the built-in tokenizer of a variant, named name. The
