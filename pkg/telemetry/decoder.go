@@ -174,8 +174,11 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 		key := xxh3.Hash128(elem)
 		m, ok := d.seen[key]
 		if !ok {
+			// Decoded where it is, not from a copy: the strings are copied
+			// (jsondecode's CopyString), and FromOpenAIMessages keeps no
+			// json.Number of om.
 			var om [1]chat.OpenAIMessage
-			if jsondecode.TryExact(elem, &om[0]) != nil {
+			if jsondecode.TryExactString(unsafe.String(unsafe.SliceData(elem), len(elem)), &om[0]) != nil {
 				return 0, errLeave
 			}
 			var st chat.Stats

@@ -337,3 +337,39 @@ func TestDecoderTakesSharedElements(t *testing.T) {
 		}
 	}
 }
+
+// The messages a Decoder returns, and those it keeps for later lists, own
+// their memory: trace-extract reads every line into one buffer, which the
+// next line overwrites. Values of every kind (numbers as content, as tool
+// call arguments and ids, content parts, escapes) are checked after the
+// line's bytes are overwritten, and again when a later list takes them.
+func TestDecoderMessagesOwnTheirMemory(t *testing.T) {
+	lines := []string{
+		`{"event_type":"llm_call","session_id":"s","request_payload":{"messages":[` +
+			`{"role":"system","content":"you \"help\"\n"},` +
+			`{"role":"user","content":[{"type":"text","text":"part one"},{"type":"text","text":"12.50"}]},` +
+			`{"role":"assistant","content":null,"tool_calls":[{"id":7,"type":"function","function":{"name":"f","arguments":{"n":12.50,"s":"x"}}}]},` +
+			`{"role":"tool","content":1e3,"tool_call_id":"call 7"},` +
+			`{"role":"tool","content":12.50,"tool_call_id":8}]}}`,
+	}
+	lines = append(lines, strings.Replace(lines[0], `]}}`, `,{"role":"user","content":"next"}]}}`, 1))
+	var d Decoder
+	buf := make([]byte, 0, 4096)
+	for _, l := range lines {
+		buf = append(buf[:0], l...)
+		got, err := d.Parse(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Parse([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range buf {
+			buf[i] = '#'
+		}
+		if !reflect.DeepEqual(normal(got), normal(want)) {
+			t.Fatalf("after the line was overwritten:\nDecoder: %+v\nParse: %+v", *got, *want)
+		}
+	}
+}
