@@ -389,3 +389,32 @@ func TestAppendStringEveryPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainRunEveryPlace checks plainRun against a byte loop with one or
+// two bytes of every kind at every pair of places of strings to 26 bytes,
+// started at every offset.
+func TestPlainRunEveryPlace(t *testing.T) {
+	slow := func(b []byte, i int) int {
+		for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
+			i++
+		}
+		return i
+	}
+	kinds := []string{`"`, `\`, "\n", "\x00", "\x1f", " ", "!", "#", "[", "]", "\x7f", "é", "\xff"}
+	for n := 0; n <= 26; n++ {
+		for p := 0; p <= n; p++ {
+			for q := p; q <= n; q++ {
+				for _, a := range kinds {
+					for _, c := range kinds {
+						b := []byte(strings.Repeat("x", p) + a + strings.Repeat("y", q-p) + c + strings.Repeat("z", n-q))
+						for from := 0; from <= len(b); from += 3 {
+							if got, want := plainRun(b, from), slow(b, from); got != want {
+								t.Fatalf("plainRun(%q, %d) = %d, want %d", b, from, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -51,6 +52,20 @@ func appendString(dst []byte, s string) ([]byte, bool) {
 // JSON escapes (a control character, '"' or '\\'), or len(s), and high
 // or'ed with the bytes it scanned (some past that byte too, all of s).
 func nextEscape(s string, i int, high uint64) (int, uint64) {
+	if i+8 <= len(s) && littleEndian { // as plainRun
+		k := &escapeConsts
+		lo, quotes, slashes, spaces, hi := k[0], k[1], k[2], k[3], k[4]
+		p := unsafe.Pointer(unsafe.StringData(s))
+		for i+8 <= len(s) {
+			w := *(*uint64)(unsafe.Add(p, i))
+			high |= w
+			q, b := w^quotes, w^slashes
+			if m := ((w-spaces)&^w | (q-lo)&^q | (b-lo)&^b) & hi; m != 0 {
+				return i + bits.TrailingZeros64(m)>>3, high
+			}
+			i += 8
+		}
+	}
 	for i+8 <= len(s) {
 		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
 		high |= w
@@ -86,7 +101,22 @@ func escapeMask8(w uint64) uint64 {
 // plainRun returns the offset of the first byte at or after b[i] that is a
 // control character, '"' or '\\', or len(b): 8 bytes at a time.
 func plainRun(b []byte, i int) int {
-	for i+8 <= len(b) {
+	if i+8 <= len(b) && littleEndian {
+		// The masks' constants are read into variables once: as constants
+		// the compiler writes each into a register again in every round.
+		k := &escapeConsts
+		lo, quotes, slashes, spaces, hi := k[0], k[1], k[2], k[3], k[4]
+		p := unsafe.Pointer(unsafe.SliceData(b))
+		for i+8 <= len(b) {
+			w := *(*uint64)(unsafe.Add(p, i)) // binary.LittleEndian.Uint64(b[i:])
+			q, s := w^quotes, w^slashes
+			if m := ((w-spaces)&^w | (q-lo)&^q | (s-lo)&^s) & hi; m != 0 {
+				return i + bits.TrailingZeros64(m)>>3
+			}
+			i += 8
+		}
+	}
+	for i+8 <= len(b) { // a big-endian machine
 		if m := escapeMask8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
@@ -97,6 +127,13 @@ func plainRun(b []byte, i int) int {
 	}
 	return i
 }
+
+// littleEndian: plainRun reads eight bytes as a little-endian word in
+// place.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// escapeConsts are escapeMask8's constants, for plainRun.
+var escapeConsts = [5]uint64{lo8, lo8 * '"', lo8 * '\\', lo8 * 0x20, hi8}
 
 func appendEscape(dst []byte, c byte) []byte {
 	switch c {
