@@ -152,17 +152,6 @@ const (
 	MaxPacked = 1 << 24
 )
 
-// packedValue maps a character to its six bits, or to 0xff.
-var packedValue = func() (t [256]uint8) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i := range len(packedAlphabet) {
-		t[packedAlphabet[i]] = uint8(i)
-	}
-	return
-}()
-
 // AppendPacked appends ids to dst as a packed JSON string. It reports false
 // (and returns dst unchanged) when an id is negative or MaxPacked or more:
 // write a JSON array of them instead.
@@ -213,7 +202,7 @@ func (p *Parser) packed(b []byte, start int) (int, error) {
 	}
 	old := len(p.ids)
 	ids := slices.Grow(p.ids, len(s)/4)[:old+len(s)/4]
-	if unpack(ids[old:], s) > 63 {
+	if !unpack(ids[old:], s) {
 		return 0, syntaxErr(b[start:], "packed ids are written in the base64url alphabet")
 	}
 	p.ids = ids
@@ -221,17 +210,33 @@ func (p *Parser) packed(b []byte, start int) (int, error) {
 }
 
 // unpack decodes s, four characters an id, into out (len(s) is
-// 4*len(out)). It returns the OR of the characters' values: above 63 when
-// one is not in the alphabet (0xff).
-func unpack(out []uint32, s []byte) (bad uint8) {
+// 4*len(out)). It reports false when a character is not in the alphabet.
+func unpack(out []uint32, s []byte) bool {
+	pairs := packedPairValue
+	var bad uint16
 	for k := range out {
-		q := (*[4]byte)(s[4*k:])
-		c0, c1, c2, c3 := packedValue[q[0]], packedValue[q[1]], packedValue[q[2]], packedValue[q[3]]
-		bad |= c0 | c1 | c2 | c3
-		out[k] = uint32(c0)<<18 | uint32(c1)<<12 | uint32(c2)<<6 | uint32(c3)
+		v := binary.LittleEndian.Uint32(s[4*k : 4*k+4])
+		first, second := pairs[v&0xffff], pairs[v>>16]
+		bad |= first | second
+		out[k] = uint32(first)<<12 | uint32(second)
 	}
-	return bad
+	return bad < 1<<12
 }
+
+// packedPairValue maps two characters (the first in the low byte) to their
+// twelve bits, or to 0xffff when one is not in the alphabet.
+var packedPairValue = func() *[1 << 16]uint16 {
+	var t [1 << 16]uint16
+	for i := range t {
+		t[i] = 0xffff
+	}
+	for a := range len(packedAlphabet) {
+		for b := range len(packedAlphabet) {
+			t[uint16(packedAlphabet[a])|uint16(packedAlphabet[b])<<8] = uint16(a<<6 | b)
+		}
+	}
+	return &t
+}()
 
 // array returns b from start on, which must open an array.
 func array(b []byte, start int) ([]byte, error) {
