@@ -23,12 +23,15 @@ package chat
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/agent-trace/agent-trace/pkg/record"
 )
@@ -61,6 +64,32 @@ func (m Message) Equal(o Message) bool {
 		return false
 	}
 	return m.Content == nil || *m.Content == *o.Content
+}
+
+// Key returns a 128-bit hash of what Equal compares (two messages Equal
+// have the same Key), written with h.
+func (m *Message) Key(h *xxh3.Hasher) xxh3.Uint128 {
+	h.Reset()
+	var buf [8]byte
+	field := func(s string) {
+		h.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(s))))
+		h.WriteString(s)
+	}
+	field(m.Role)
+	if m.Content == nil {
+		h.Write([]byte{0})
+	} else {
+		h.Write([]byte{1})
+		field(*m.Content)
+	}
+	field(m.ToolCallID)
+	h.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(m.ToolCalls))))
+	for _, c := range m.ToolCalls {
+		field(c.ID)
+		field(c.Name)
+		field(c.Arguments)
+	}
+	return h.Sum128()
 }
 
 // Stats counts what normalisation passed over.

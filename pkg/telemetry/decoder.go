@@ -33,6 +33,7 @@ type Decoder struct {
 	lists [keptLists]keptList
 	next  int
 	spare keptList
+	hash  *xxh3.Hasher // for the messages' keys
 }
 
 // keptLists is how many lists a Decoder keeps: the agents of a session
@@ -55,6 +56,7 @@ type keptList struct {
 type decoded struct {
 	msg     chat.Message
 	nonText int
+	key     xxh3.Uint128 // msg.Key
 }
 
 // decoderBytes bounds the text behind a Decoder's messages.
@@ -111,7 +113,14 @@ func (d *Decoder) tools(raw []byte) ([]byte, error) {
 // (contents, tool calls) with each other: they must not be changed.
 func (d *Decoder) Parse(line []byte) (*Event, error) {
 	if te, err := d.scan(line); err == nil {
-		if ev, ok := fromTyped(te, d.tools, func(l decodedList) ([]chat.Message, int, bool) { return l.msgs, l.nonText, true }); ok {
+		var keys []xxh3.Uint128
+		if ev, ok := fromTyped(te, d.tools, func(l decodedList) ([]chat.Message, int, bool) {
+			keys = l.keys
+			return l.msgs, l.nonText, true
+		}); ok {
+			if len(keys) == len(ev.Messages) {
+				ev.MessageKeys = keys
+			}
 			return ev, nil
 		}
 	}
@@ -122,6 +131,7 @@ func (d *Decoder) Parse(line []byte) (*Event, error) {
 // (nil for null) and their parts without text.
 type decodedList struct {
 	msgs    []chat.Message
+	keys    []xxh3.Uint128 // msgs' keys
 	nonText int
 }
 
@@ -152,13 +162,16 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 	}
 	// Room for as many messages as the last list had, and a few: a call
 	// repeats its agent's conversation and adds to it.
-	l := decodedList{msgs: make([]chat.Message, 0, d.lastLen+8)}
+	l := decodedList{msgs: make([]chat.Message, 0, d.lastLen+8), keys: make([]xxh3.Uint128, 0, d.lastLen+8)}
+	if d.hash == nil {
+		d.hash = xxh3.New()
+	}
 	kl := &d.spare
 	kl.reset()
 	end, err := jsonwalk.Elements(b, at, func(i int) (int, error) {
 		if k := len(kl.msgs); from != nil && k < len(from.msgs) && from.ends[k] <= shared {
 			m := from.msgs[k]
-			l.msgs = append(l.msgs, m.msg)
+			l.msgs, l.keys = append(l.msgs, m.msg), append(l.keys, m.key)
 			l.nonText += m.nonText
 			kl.ends, kl.msgs = append(kl.ends, from.ends[k]), append(kl.msgs, m)
 			return at + from.ends[k], nil
@@ -182,14 +195,15 @@ func (d *Decoder) list(b []byte, at int) (decodedList, int, error) {
 				return 0, errLeave
 			}
 			var st chat.Stats
-			m = decoded{chat.FromOpenAIMessages(om[:], &st)[0], st.NonText}
+			msg := chat.FromOpenAIMessages(om[:], &st)[0]
+			m = decoded{msg, st.NonText, msg.Key(d.hash)}
 			if d.size += len(elem); d.size > decoderBytes {
 				d.Reset()
 				from = nil // its messages may go: take none from it
 			}
 			d.seen[key] = m
 		}
-		l.msgs = append(l.msgs, m.msg)
+		l.msgs, l.keys = append(l.msgs, m.msg), append(l.keys, m.key)
 		l.nonText += m.nonText
 		kl.ends, kl.msgs = append(kl.ends, end-at), append(kl.msgs, m)
 		return end, nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
 	"github.com/agent-trace/agent-trace/pkg/synth"
 
@@ -183,6 +185,7 @@ func equalDecoder(t *testing.T, d *Decoder, line []byte) bool {
 	if err1 != nil {
 		return false
 	}
+	checkKeys(t, got)
 	if !reflect.DeepEqual(normal(got), normal(want)) {
 		t.Fatalf("%.300s\nDecoder: %+v\nParse: %+v", line, *got, *want)
 	}
@@ -201,7 +204,26 @@ func normal(e *Event) Event {
 	if len(c.Messages) == 0 {
 		c.Messages = nil
 	}
+	c.MessageKeys = nil // checked by checkKeys
 	return c
+}
+
+// checkKeys checks that the keys a Decoder gave with an event's messages
+// are the messages' keys, computed again here.
+func checkKeys(t *testing.T, e *Event) {
+	t.Helper()
+	if e.MessageKeys == nil {
+		return
+	}
+	if len(e.MessageKeys) != len(e.Messages) {
+		t.Fatalf("%d keys for %d messages", len(e.MessageKeys), len(e.Messages))
+	}
+	h := xxh3.New()
+	for i := range e.Messages {
+		if want := e.Messages[i].Key(h); e.MessageKeys[i] != want {
+			t.Fatalf("message %d (%+v): key %v, want %v", i, e.Messages[i], e.MessageKeys[i], want)
+		}
+	}
 }
 
 // The typed decoding gives what the generic one gave, event by event, on
@@ -368,6 +390,10 @@ func TestDecoderMessagesOwnTheirMemory(t *testing.T) {
 		for i := range buf {
 			buf[i] = '#'
 		}
+		if got.MessageKeys == nil {
+			t.Fatal("no message keys from the Decoder")
+		}
+		checkKeys(t, got)
 		if !reflect.DeepEqual(normal(got), normal(want)) {
 			t.Fatalf("after the line was overwritten:\nDecoder: %+v\nParse: %+v", *got, *want)
 		}

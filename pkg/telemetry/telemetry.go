@@ -9,6 +9,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/agent-trace/agent-trace/pkg/chat"
 	"github.com/agent-trace/agent-trace/pkg/jsondecode"
 	"github.com/agent-trace/agent-trace/pkg/record"
@@ -35,8 +37,11 @@ type Event struct {
 
 	Model    string         // request_payload.model
 	Messages []chat.Message // request_payload.messages, normalised
-	Tools    []byte         // request_payload.tools as compact JSON; nil when absent or empty
-	NonText  int            // message parts without text
+	// MessageKeys are the messages' keys (chat.Message.Key), one for each,
+	// when a Decoder parsed the event (it computes each once); else nil.
+	MessageKeys []xxh3.Uint128
+	Tools       []byte // request_payload.tools as compact JSON; nil when absent or empty
+	NonText     int    // message parts without text
 
 	CompletionTokens, PromptTokens       int64
 	HasCompletionTokens, HasPromptTokens bool

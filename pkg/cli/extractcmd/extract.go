@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -440,7 +439,8 @@ type call struct {
 	model     string
 	function  string
 	messages  []chat.Message
-	tools     []byte // the request's tools (compact JSON), nil when none
+	keys      []xxh3.Uint128 // the messages' keys (chat.Message.Key) when the decoder gave them
+	tools     []byte         // the request's tools (compact JSON), nil when none
 	output    int64
 	prompt    int64
 	hasPrompt bool
@@ -549,11 +549,11 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 			// No text to tokenize: the reported count stands for it.
 			rec.SetInt("input_length", c.prompt)
 			rec.Set("usage_only", []byte("true"))
-			x.shared(sid, nil) // the next records share no message with this one
+			x.shared(sid, nil, nil) // the next records share no message with this one
 		} else {
 			msgs := c.messages
 			if x.cmd.Compact {
-				if shared, back := x.shared(sid, msgs); shared > 0 {
+				if shared, back := x.shared(sid, msgs, c.keys); shared > 0 {
 					rec.SetInt("shared_messages", int64(shared))
 					if back > 1 {
 						rec.SetInt("shared_back", int64(back))
@@ -588,16 +588,21 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 
 // shared returns how many messages a record of session sid with msgs
 // shares with the line written before it (--compact), and remembers it as
-// that line.
-func (x *extractor) shared(sid string, msgs []chat.Message) (n, back int) {
+// that line. known are the messages' keys (chat.Message.Key) when the
+// decoder gave them, else nil.
+func (x *extractor) shared(sid string, msgs []chat.Message, known []xxh3.Uint128) (n, back int) {
 	cur := x.recent.Next(sid == x.prevSession)
 	x.prevSession = sid
-	if x.keyHash == nil {
-		x.keyHash = xxh3.New()
-	}
 	keys := (*cur)[:0]
-	for _, m := range msgs {
-		keys = append(keys, messageKey(x.keyHash, m))
+	if len(known) == len(msgs) {
+		keys = append(keys, known...) // the decoder's
+	} else {
+		if x.keyHash == nil {
+			x.keyHash = xxh3.New()
+		}
+		for i := range msgs {
+			keys = append(keys, msgs[i].Key(x.keyHash))
+		}
 	}
 	*cur = keys
 	// The earlier line that shares the most first messages; the nearest of
@@ -613,31 +618,6 @@ func (x *extractor) shared(sid string, msgs []chat.Message) (n, back int) {
 		}
 	}
 	return n, back
-}
-
-// messageKey returns a 128-bit hash of what Message.Equal compares.
-func messageKey(h *xxh3.Hasher, m chat.Message) xxh3.Uint128 {
-	h.Reset()
-	var buf [8]byte
-	field := func(s string) {
-		h.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(s))))
-		h.WriteString(s)
-	}
-	field(m.Role)
-	if m.Content == nil {
-		h.Write([]byte{0})
-	} else {
-		h.Write([]byte{1})
-		field(*m.Content)
-	}
-	field(m.ToolCallID)
-	h.Write(binary.LittleEndian.AppendUint64(buf[:0], uint64(len(m.ToolCalls))))
-	for _, c := range m.ToolCalls {
-		field(c.ID)
-		field(c.Name)
-		field(c.Arguments)
-	}
-	return h.Sum128()
 }
 
 // jsonNumberOrString returns s as a JSON number when it is one, else as a
@@ -755,7 +735,7 @@ func (x *extractor) telemetry(in cli.Input, r io.Reader, name string) error {
 			}
 			x.st.nonText += ev.NonText
 			c := call{
-				model: ev.Model, messages: ev.Messages, tools: ev.Tools, output: ev.CompletionTokens,
+				model: ev.Model, messages: ev.Messages, keys: ev.MessageKeys, tools: ev.Tools, output: ev.CompletionTokens,
 				prompt: ev.PromptTokens, hasPrompt: ev.HasPromptTokens,
 				startMs: ev.StartMs, endMs: ev.StartMs + ev.LatencyMs,
 				priority: ev.Priority, hasPriority: ev.HasPriority, latencyMs: ev.LatencyMs,
