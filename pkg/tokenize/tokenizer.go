@@ -342,9 +342,16 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 // isSpaceByte reports whether c may be part of a white-space character:
 // ASCII white space, or any byte of a non-ASCII character (some of which
 // are white space). Cuts are only placed between ASCII non-space bytes.
-func isSpaceByte(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80
-}
+func isSpaceByte(c byte) bool { return spaceBytes[c] }
+
+// spaceBytes is isSpaceByte as a table (a lookup, not six branches, for
+// every piece).
+var spaceBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80
+	}
+	return
+}()
 
 func (e *Encoder) appendPiece(dst []int, piece string) []int {
 	m := e.t.model
