@@ -418,3 +418,38 @@ func TestPlainRunEveryPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestStringScanEveryPlace checks skipString and AppendUnquote, which scan
+// a string in runs between escapes (plainRun), against encoding/json on
+// strings of every length to 70 with one or two pieces of every kind
+// (escapes valid and not, control characters, a bare quote, UTF-8) at
+// every pair of places, followed by more JSON.
+func TestStringScanEveryPlace(t *testing.T) {
+	kinds := []string{`\n`, `\"`, `\\`, `\u00e9`, `\ud83d\ude00`, `\x`, "\x01", `"`, "é", `\/`}
+	for n := 0; n <= 70; n += 1 + n/20 {
+		for p := 0; p <= n; p += 1 + n/25 {
+			for q := p; q <= n; q += 1 + n/25 {
+				for _, a := range kinds {
+					for _, c := range kinds {
+						body := strings.Repeat("x", p) + a + strings.Repeat("y", q-p) + c + strings.Repeat("z", n-q)
+						for _, after := range []string{``, `,"k":"v\n"}`} {
+							b := []byte(`"` + body + `"` + after)
+							var want string
+							dec := json.NewDecoder(bytes.NewReader(b))
+							werr := dec.Decode(&want)
+							wantEnd := int(dec.InputOffset())
+							end, err := skipString(b, 0)
+							if (err == nil) != (werr == nil) || err == nil && end != wantEnd {
+								t.Fatalf("skipString(%q) = %d, %v; encoding/json: %d, %v", b, end, err, wantEnd, werr)
+							}
+							got, uend, uerr := AppendUnquote(nil, b, 0)
+							if (uerr == nil) != (werr == nil) || uerr == nil && (uend != wantEnd || string(got) != want) {
+								t.Fatalf("AppendUnquote(%q) = %q, %d, %v; encoding/json: %q, %d, %v", b, got, uend, uerr, want, wantEnd, werr)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
