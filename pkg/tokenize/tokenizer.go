@@ -318,13 +318,31 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 		dst = append(make([]int, 0, max(need, 2*cap(dst))), dst...)
 	}
 	e.ends = e.t.split(seg, slices.Grow(e.ends[:0], len(seg)/4))
+	m, short := e.t.model, e.short
 	prev := 0
 	for _, end := range e.ends {
 		if end < 0 { // dropped by the pre-tokenizer
 			prev = ^end
 			continue
 		}
-		dst = e.appendPiece(dst, seg[prev:end])
+		// A piece of one byte, or one in the short cache, here; the others
+		// through appendPiece.
+		piece := seg[prev:end]
+		switch n := len(piece); {
+		case n == 1 && !m.charLevel:
+			dst = append(dst, int(m.byteID[piece[0]]))
+		case n > 1 && n <= 16:
+			k0, k1 := shortKey(piece)
+			if sp := &short[shortSlot(k0, k1, n)]; int(sp.n) == n && sp.k0 == k0 && sp.k1 == k1 {
+				for _, id := range sp.ids[:sp.cnt] {
+					dst = append(dst, int(id))
+				}
+				break
+			}
+			dst = e.appendPiece(dst, piece)
+		default:
+			dst = e.appendPiece(dst, piece)
+		}
 		prev = end
 		// A piece that ends in, and is followed by, a character that is not
 		// white space was matched by an alternative that read at most
