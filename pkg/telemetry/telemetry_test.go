@@ -2,8 +2,10 @@ package telemetry
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/quick"
 
 	"github.com/agent-trace/agent-trace/pkg/chat"
 	"github.com/agent-trace/agent-trace/pkg/fuzzseed"
@@ -112,5 +114,25 @@ func TestParseHeadOwnsItsValues(t *testing.T) {
 		if ev.SessionID != sid || ev.Timestamp != ts || sid == "" || ts == "" || strings.Contains(sid+ts, "x") {
 			t.Fatalf("%s: session %q, timestamp %q after the line changed", line, ev.SessionID, ev.Timestamp)
 		}
+	}
+}
+
+// numberish lets through every string ParseFloat reads (it only saves the
+// call for the others).
+func TestNumberish(t *testing.T) {
+	for _, s := range []string{"1717236000.5", "-1e3", "+.5", "1_000", "0x1p-2", "0X1.8P1", "inf", "-Infinity", "NaN", "1E9", "5."} {
+		if _, err := strconv.ParseFloat(s, 64); err == nil && !numberish(s) {
+			t.Errorf("numberish(%q) = false; ParseFloat reads it", s)
+		}
+	}
+	f := func(s string) bool {
+		_, err := strconv.ParseFloat(s, 64)
+		return err != nil || numberish(s)
+	}
+	if err := quick.Check(f, &quick.Config{MaxCount: 20000}); err != nil {
+		t.Error(err)
+	}
+	if numberish("2025-06-01T10:00:00.000000+00:00") {
+		t.Error("an ISO time is numberish")
 	}
 }

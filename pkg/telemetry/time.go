@@ -29,8 +29,10 @@ func ParseTime(s string) float64 {
 	if s == "" {
 		return math.NaN()
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return epochMs(f)
+	if numberish(s) {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return epochMs(f)
+		}
 	}
 	s = strings.Replace(s, ",", ".", 1)
 	for _, l := range layouts {
@@ -39,6 +41,20 @@ func ParseTime(s string) float64 {
 		}
 	}
 	return math.NaN()
+}
+
+// numberish reports whether s is made of the characters of a decimal
+// number (ParseFloat's error, made for every ISO time, is an allocation).
+// ParseFloat also reads "Inf", "NaN" and hexadecimal: those go to it too.
+func numberish(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', c == '.', c == '+', c == '-', c == 'e', c == 'E', c == '_':
+		default:
+			return strings.ContainsAny(s, "iInNxXpP")
+		}
+	}
+	return true
 }
 
 // epochMs reads an epoch number: seconds, or milliseconds when it is too
