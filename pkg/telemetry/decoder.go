@@ -11,6 +11,7 @@ import (
 	"github.com/agent-trace/agent-trace/pkg/chat"
 	"github.com/agent-trace/agent-trace/pkg/jsondecode"
 	"github.com/agent-trace/agent-trace/pkg/jsonwalk"
+	"github.com/agent-trace/agent-trace/pkg/record"
 )
 
 // A Decoder parses events as Parse does, decoding each distinct message
@@ -329,6 +330,34 @@ func (k *keys) add(key []byte) error {
 // anyAt decodes the JSON value at b[at] into *v as the decoder decodes it
 // into an interface, and returns the offset just past it.
 func anyAt(b []byte, at int, v *any) (int, error) {
+	// Scalars here, as the decoder gives them (a string unquoted alike,
+	// lone surrogates included; a number as its json.Number text, copied);
+	// objects and lists by the decoder.
+	switch c := b[at]; {
+	case c == '"':
+		s, end, err := record.AppendUnquote(nil, b, at)
+		if err != nil {
+			return 0, err
+		}
+		*v = unsafe.String(unsafe.SliceData(s), len(s)) // s is its own
+		return end, nil
+	case c == 'n' || c == 't' || c == 'f' || c == '-' || '0' <= c && c <= '9':
+		end, err := jsonwalk.Value(b, at)
+		if err != nil {
+			return 0, err
+		}
+		switch c {
+		case 'n':
+			*v = nil
+		case 't':
+			*v = true
+		case 'f':
+			*v = false
+		default:
+			*v = json.Number(string(b[at:end]))
+		}
+		return end, nil
+	}
 	end, err := jsonwalk.Value(b, at)
 	if err != nil {
 		return 0, err
