@@ -277,7 +277,7 @@ func (d *Decoder) scan(line []byte) (*typedEventOf[decodedList], error) {
 				Usage any `json:"usage"`
 			}, key []byte, at int) (int, error) {
 				if string(key) == "usage" {
-					return anyAt(line, at, &rp.Usage)
+					return objectAt(line, at, &rp.Usage)
 				}
 				return jsonwalk.Value(line, at)
 			})
@@ -325,6 +325,31 @@ func (k *keys) add(key []byte) error {
 	}
 	*k = append(*k, key)
 	return nil
+}
+
+// objectAt is anyAt for a value that is usually a small object of
+// scalars (a usage object): it builds the map itself, each member by
+// anyAt (the last of a key given twice wins, as with the decoder); an
+// object with an escaped key, and anything else, goes to anyAt.
+func objectAt(b []byte, at int, v *any) (int, error) {
+	if b[at] != '{' {
+		return anyAt(b, at, v)
+	}
+	m := map[string]any{}
+	end, err := jsonwalk.Members(b, at, func(key []byte, vs int) (int, error) {
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return 0, errLeave
+		}
+		var mv any
+		end, err := anyAt(b, vs, &mv)
+		m[string(key)] = mv
+		return end, err
+	})
+	if err == errLeave {
+		return anyAt(b, at, v)
+	}
+	*v = m
+	return end, err
 }
 
 // anyAt decodes the JSON value at b[at] into *v as the decoder decodes it

@@ -427,3 +427,23 @@ func TestAnyAtEqualsDecoder(t *testing.T) {
 		}
 	}
 }
+
+// objectAt builds a usage object's map as the decoder does: scalars,
+// nested values, a key given twice (the last wins), an escaped key.
+func TestObjectAtEqualsDecoder(t *testing.T) {
+	for _, lit := range []string{`{"prompt_tokens": 58, "completion_tokens": 5}`, `{}`, `{"a":1,"a":"two"}`,
+		`{"d":{"x":[1,{"y":null}]},"s":"\u00e9"}`, `{"compl\u0065tion_tokens":3,"completion_tokens":4}`, `7`, `null`, `[1]`} {
+		b := []byte(lit + ` `)
+		var got, want any
+		end, err := objectAt(b, 0, &got)
+		if err != nil || end != len(lit) {
+			t.Fatalf("objectAt(%s) = %d, %v", lit, end, err)
+		}
+		if err := jsondecode.TryExactString(lit, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("objectAt(%s) = %#v, the decoder %#v", lit, got, want)
+		}
+	}
+}
