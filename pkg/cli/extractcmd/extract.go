@@ -274,6 +274,8 @@ type extractor struct {
 	prevSession string
 	recent      cli.Recent[[]xxh3.Uint128]
 	keyHash     *xxh3.Hasher
+	rec         record.Record // the record being written (emitSession)
+	vals        []byte        // its values
 	bar         *progress.Bar
 	// originMs is the start of the first call written, for --timestamps.
 	originMs float64
@@ -495,20 +497,23 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 			threads = append(threads, st)
 		}
 		th := &threads[n]
-		var rec record.Record
-		rec.SetString("session_id", sid)
+		// One record and one buffer for its values, reused call after call.
+		rec := &x.rec
+		rec.Reset()
+		x.vals = x.vals[:0]
+		rec.Set("session_id", x.str(sid))
 		if x.cmd.Threads {
-			rec.SetString("parent_session", session)
+			rec.Set("parent_session", x.str(session))
 		}
 		if c.request != "" {
 			rec.Set("request", []byte(jsonNumberOrString(c.request)))
 		}
-		rec.SetString("model", c.model)
+		rec.Set("model", x.str(c.model))
 		if c.function != "" {
-			rec.SetString("function", c.function)
+			rec.Set("function", x.str(c.function))
 		}
 		if c.hasPriority {
-			rec.SetString("priority", c.priority)
+			rec.Set("priority", x.str(c.priority))
 		}
 		if th.rows > 0 && withDelay {
 			ms := fixedMs
@@ -520,7 +525,7 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 					x.st.noTiming++
 				}
 			}
-			rec.SetInt("delay", ms)
+			rec.Set("delay", x.int(ms))
 		}
 		if x.cmd.Timestamps {
 			if math.IsNaN(c.startMs) {
@@ -529,34 +534,34 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 				if math.IsNaN(x.originMs) {
 					x.originMs = c.startMs
 				}
-				rec.SetInt("timestamp", max(0, int64(math.Round(c.startMs-x.originMs))))
+				rec.Set("timestamp", x.int(max(0, int64(math.Round(c.startMs-x.originMs)))))
 			}
 		}
-		rec.SetInt("output_length", c.output)
+		rec.Set("output_length", x.int(c.output))
 		if c.hasPrompt {
-			rec.SetInt("prompt_tokens", c.prompt)
+			rec.Set("prompt_tokens", x.int(c.prompt))
 		}
-		setMs(&rec, "start_ms", c.startMs)
-		setMs(&rec, "end_ms", c.endMs)
+		x.setMs(rec, "start_ms", c.startMs)
+		x.setMs(rec, "end_ms", c.endMs)
 		if c.timestampRaw != nil {
 			rec.Set("timestamp_raw", c.timestampRaw)
 		}
 		if !math.IsNaN(c.latencyMs) {
-			rec.Set("latency_ms", strconv.AppendFloat(nil, c.latencyMs, 'f', -1, 64))
+			rec.Set("latency_ms", x.float(c.latencyMs))
 		}
-		rec.SetString("source", format)
+		rec.Set("source", x.str(format))
 		if c.usageOnly {
 			// No text to tokenize: the reported count stands for it.
-			rec.SetInt("input_length", c.prompt)
+			rec.Set("input_length", x.int(c.prompt))
 			rec.Set("usage_only", []byte("true"))
 			x.shared(sid, nil, nil) // the next records share no message with this one
 		} else {
 			msgs := c.messages
 			if x.cmd.Compact {
 				if shared, back := x.shared(sid, msgs, c.keys); shared > 0 {
-					rec.SetInt("shared_messages", int64(shared))
+					rec.Set("shared_messages", x.int(int64(shared)))
 					if back > 1 {
-						rec.SetInt("shared_back", int64(back))
+						rec.Set("shared_back", x.int(int64(back)))
 					}
 					msgs = msgs[shared:]
 				}
@@ -567,7 +572,7 @@ func (x *extractor) emitSession(format, session string, calls []call) error {
 				rec.Set("tools", c.tools)
 			}
 		}
-		if err := x.write(&rec); err != nil {
+		if err := x.write(rec); err != nil {
 			return err
 		}
 		th.rows++
@@ -630,10 +635,30 @@ func jsonNumberOrString(s string) string {
 }
 
 // setMs sets key to ms rounded to a whole number, unless ms is NaN.
-func setMs(rec *record.Record, key string, ms float64) {
+func (x *extractor) setMs(rec *record.Record, key string, ms float64) {
 	if !math.IsNaN(ms) && math.Abs(ms) < 1<<53 { // else it is no time an int64 holds
-		rec.SetInt(key, int64(math.Round(ms)))
+		rec.Set(key, x.int(int64(math.Round(ms))))
 	}
+}
+
+// str, int and float write a value of the record being made into x.vals
+// and return it (capped: the next value cannot write over it).
+func (x *extractor) str(s string) []byte {
+	start := len(x.vals)
+	x.vals = record.AppendString(x.vals, s)
+	return x.vals[start:len(x.vals):len(x.vals)]
+}
+
+func (x *extractor) int(n int64) []byte {
+	start := len(x.vals)
+	x.vals = strconv.AppendInt(x.vals, n, 10)
+	return x.vals[start:len(x.vals):len(x.vals)]
+}
+
+func (x *extractor) float(f float64) []byte {
+	start := len(x.vals)
+	x.vals = strconv.AppendFloat(x.vals, f, 'f', -1, 64)
+	return x.vals[start:len(x.vals):len(x.vals)]
 }
 
 func (x *extractor) write(rec *record.Record) error {
