@@ -52,21 +52,22 @@ func appendString(dst []byte, s string) ([]byte, bool) {
 // JSON escapes (a control character, '"' or '\\'), or len(s), and high
 // or'ed with the bytes it scanned (some past that byte too, all of s).
 func nextEscape(s string, i int, high uint64) (int, uint64) {
-	if i+8 <= len(s) && littleEndian { // as plainRun
+	if i+8 <= len(s) && littleEndian {
+		// The masks' constants are read into variables once: as constants
+		// the compiler writes each into a register again in every round.
 		k := &escapeConsts
 		lo, quotes, slashes, spaces, hi := k[0], k[1], k[2], k[3], k[4]
 		p := unsafe.Pointer(unsafe.StringData(s))
 		for i+8 <= len(s) {
 			w := *(*uint64)(unsafe.Add(p, i))
 			high |= w
-			q, b := w^quotes, w^slashes
-			if m := ((w-spaces)&^w | (q-lo)&^q | (b-lo)&^b) & hi; m != 0 {
+			if m := escapeMaskWith(w, lo, quotes, slashes, spaces, hi); m != 0 {
 				return i + bits.TrailingZeros64(m)>>3, high
 			}
 			i += 8
 		}
 	}
-	for i+8 <= len(s) {
+	for i+8 <= len(s) { // a big-endian machine
 		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
 		high |= w
 		if m := escapeMask8(w); m != 0 {
@@ -101,16 +102,12 @@ func escapeMask8(w uint64) uint64 {
 // plainRun returns the offset of the first byte at or after b[i] that is a
 // control character, '"' or '\\', or len(b): 8 bytes at a time.
 func plainRun(b []byte, i int) int {
-	if i+8 <= len(b) && littleEndian {
-		// The masks' constants are read into variables once: as constants
-		// the compiler writes each into a register again in every round.
+	if i+8 <= len(b) && littleEndian { // nextEscape's loop, without its or
 		k := &escapeConsts
 		lo, quotes, slashes, spaces, hi := k[0], k[1], k[2], k[3], k[4]
 		p := unsafe.Pointer(unsafe.SliceData(b))
 		for i+8 <= len(b) {
-			w := *(*uint64)(unsafe.Add(p, i)) // binary.LittleEndian.Uint64(b[i:])
-			q, s := w^quotes, w^slashes
-			if m := ((w-spaces)&^w | (q-lo)&^q | (s-lo)&^s) & hi; m != 0 {
+			if m := escapeMaskWith(*(*uint64)(unsafe.Add(p, i)), lo, quotes, slashes, spaces, hi); m != 0 {
 				return i + bits.TrailingZeros64(m)>>3
 			}
 			i += 8
@@ -128,11 +125,18 @@ func plainRun(b []byte, i int) int {
 	return i
 }
 
-// littleEndian: plainRun reads eight bytes as a little-endian word in
-// place.
+// escapeMaskWith is escapeMask8 with its constants (escapeConsts) passed
+// in, so that a loop keeps them in registers.
+func escapeMaskWith(w, lo, quotes, slashes, spaces, hi uint64) uint64 {
+	q, b := w^quotes, w^slashes
+	return ((w-spaces)&^w | (q-lo)&^q | (b-lo)&^b) & hi
+}
+
+// littleEndian: nextEscape and plainRun read eight bytes as a
+// little-endian word in place.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// escapeConsts are escapeMask8's constants, for plainRun.
+// escapeConsts are escapeMask8's constants, for nextEscape and plainRun.
 var escapeConsts = [5]uint64{lo8, lo8 * '"', lo8 * '\\', lo8 * 0x20, hi8}
 
 func appendEscape(dst []byte, c byte) []byte {

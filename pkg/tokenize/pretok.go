@@ -91,6 +91,8 @@ func splitGPT4(s string, ends []int, digits int) []int {
 			continue
 		}
 		// 4. ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+		// classAt written out here and below (with its call it is too
+		// large to inline): ASCII by table, the rest by classAtRune.
 		j = i
 		if s[i] == ' ' && i+1 < len(s) {
 			c1 := asciiClass[s[i+1]&0x7f]

@@ -325,23 +325,24 @@ func (e *Encoder) appendPlain(dst []int, text string, from, to, base int, cuts [
 			prev = ^end
 			continue
 		}
-		// A piece of one byte, or one in the short cache, here; the others
-		// through appendPiece.
+		// appendPiece, written out here: most pieces are one byte or in
+		// the short cache, and take no call.
 		piece := seg[prev:end]
 		switch n := len(piece); {
 		case n == 1 && !m.charLevel:
 			dst = append(dst, int(m.byteID[piece[0]]))
-		case n > 1 && n <= 16:
+		case n <= 16:
 			k0, k1 := shortKey(piece)
-			if sp := &short[shortSlot(k0, k1, n)]; int(sp.n) == n && sp.k0 == k0 && sp.k1 == k1 {
+			slot := shortSlot(k0, k1, n)
+			if sp := &short[slot]; int(sp.n) == n && sp.k0 == k0 && sp.k1 == k1 {
 				for _, id := range sp.ids[:sp.cnt] {
 					dst = append(dst, int(id))
 				}
 				break
 			}
-			dst = e.appendPiece(dst, piece)
+			dst = e.appendUncached(dst, piece, k0, k1, slot)
 		default:
-			dst = e.appendPiece(dst, piece)
+			dst = e.appendUncached(dst, piece, 0, 0, 0)
 		}
 		prev = end
 		// A piece that ends in, and is followed by, a character that is not
@@ -371,6 +372,8 @@ var spaceBytes = func() (t [256]bool) {
 	return
 }()
 
+// appendPiece appends the ids of one pre-tokenized piece to dst, from the
+// caches when they have it (appendPlain's loop does the same in place).
 func (e *Encoder) appendPiece(dst []int, piece string) []int {
 	m := e.t.model
 	if len(piece) == 1 && !m.charLevel {
@@ -387,6 +390,14 @@ func (e *Encoder) appendPiece(dst []int, piece string) []int {
 			return dst
 		}
 	}
+	return e.appendUncached(dst, piece, k0, k1, slot)
+}
+
+// appendUncached is appendPiece for a piece that is not in the short
+// cache (k0, k1, slot: its key and slot there, when it is of at most 16
+// bytes): from the piece cache, else encoded, and then cached.
+func (e *Encoder) appendUncached(dst []int, piece string, k0, k1, slot uint64) []int {
+	m := e.t.model
 	if ids, ok := e.cache[piece]; ok {
 		if len(piece) <= 16 && len(ids) <= 3 {
 			e.short[slot] = cachedPiece{k0: k0, k1: k1, n: uint8(len(piece)), cnt: uint8(len(ids))}
